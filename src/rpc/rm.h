@@ -18,9 +18,9 @@
 enum {
 	TT_RM_DEFAULT_MAX_RECORD = 4 * 1024 * 1024,
 	TT_RM_DEFAULT_MAX_FRAGMENTS = 1024,
-	TT_RM_MAX_FRAGMENT = 0x7fffffff, /* 31-bit length (RFC 5531 §11) */
-	TT_RM_LAST = 0x80000000u         /* last-fragment bit */
+	TT_RM_MAX_FRAGMENT = 0x7fffffff /* 31-bit length (RFC 5531 §11) */
 };
+#define TT_RM_LAST UINT32_C(0x80000000) /* last-fragment bit */
 
 /* A reassembled record. Caller owns it after tt_rm_dec_take() and frees it
  * with tt_rm_record_free(). data is NULL when len and cap are 0. */
