@@ -63,6 +63,8 @@ extern "C" {
 	X(E_TIMEOUT, 303, "deadline exceeded")                                 \
 	X(E_RESET, 304, "connection reset by peer")                            \
 	X(E_PROTOCOL, 305, "peer violated the protocol")                       \
+	X(E_UNRESPONSIVE, 306, "peer let too many calls expire; cut off")      \
+	X(E_IDLE, 307, "connection idle for too long")                         \
 	X(E_PROG_UNAVAIL, 400, "program unavailable at the peer")              \
 	X(E_PROG_MISMATCH, 401, "program version unavailable at the peer")     \
 	X(E_PROC_UNAVAIL, 402, "procedure unavailable at the peer")            \
