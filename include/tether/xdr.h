@@ -43,19 +43,33 @@ typedef struct tether_quad {
 typedef struct tether_arena tether_arena;
 
 /* Creates an arena that hands out at most `budget` bytes in total.
- * Caller frees with tether_arena_free(). */
+ * Caller frees with tether_arena_free(). Errors: TETHER_E_INVAL (out NULL),
+ * TETHER_E_NOMEM.
+ *
+ * Budget rule: each request of n > 0 bytes is counted as n rounded up to
+ * the 16-byte alignment (max_align_t); block headers and the unused tail of
+ * a block are NOT counted (they are bounded: a regular block is 4 KiB or the
+ * budget left, whichever is smaller, and requests over 1 KiB get a block of
+ * their own). A 0-byte request returns a non-NULL pointer that must not be
+ * written through and costs nothing. tether_arena_used() reports the
+ * counted bytes. */
 TETHER_API TETHER_WUR tether_status tether_arena_new(size_t budget,
 						     tether_arena **out);
 /* Returns n zeroed bytes aligned for any type, or NULL when the budget is
  * exhausted (TETHER_E_BUDGET) or memory is short (TETHER_E_NOMEM);
- * tether_arena_error() says which. */
+ * tether_arena_error() says which (the last failure since creation or the
+ * last reset; TETHER_OK if none). */
 TETHER_API void *tether_arena_alloc(tether_arena *a, size_t n);
 TETHER_API tether_status tether_arena_error(const tether_arena *a);
-/* Frees everything allocated from a; a stays usable. */
+/* Frees everything allocated from a; a stays usable. At most one regular
+ * block is kept for reuse; used and the error are cleared. */
 TETHER_API void tether_arena_reset(tether_arena *a);
 TETHER_API void tether_arena_free(tether_arena *a);
 TETHER_API size_t tether_arena_used(const tether_arena *a);
+/* Changes the budget; lowering it below tether_arena_used() makes every
+ * later allocation fail until the next reset. */
 TETHER_API void tether_arena_set_budget(tether_arena *a, size_t budget);
+TETHER_API size_t tether_arena_budget(const tether_arena *a);
 
 /* ---- encoder ---------------------------------------------------------- */
 
@@ -130,7 +144,12 @@ TETHER_API void tether_dec_init(tether_dec *d, const void *buf, size_t len,
  * TETHER_E_XDR_PADDING (non-zero pad), TETHER_E_XDR_RANGE (bool not 0/1),
  * TETHER_E_XDR_LENGTH (length over its bound or over the bytes left),
  * TETHER_E_XDR_STRING (NUL inside a string), TETHER_E_BUDGET /
- * TETHER_E_NOMEM (arena). On failure nothing is consumed. */
+ * TETHER_E_NOMEM (arena; TETHER_E_BUDGET also when memory is needed and the
+ * decoder has no arena), TETHER_E_INVAL (NULL destination with n > 0).
+ * Checks run in this order: bytes for the prefix (SHORT), bound and bytes
+ * left (LENGTH), embedded NUL (STRING), padding (PADDING), arena
+ * (BUDGET/NOMEM); a failed item allocates nothing. On failure nothing is
+ * consumed and outputs are left untouched. */
 TETHER_API TETHER_WUR tether_status tether_dec_int(tether_dec *d, int32_t *v);
 TETHER_API TETHER_WUR tether_status tether_dec_uint(tether_dec *d, uint32_t *v);
 /* Enum values are range-checked by the caller (generated code). */
@@ -153,7 +172,15 @@ TETHER_API TETHER_WUR tether_status tether_dec_fopaque(tether_dec *d,
 TETHER_API TETHER_WUR tether_status tether_dec_opaque(tether_dec *d,
 						      uint8_t **p, uint32_t *n,
 						      uint32_t max);
-/* string<max>: *s is a NUL-terminated copy in the arena. */
+/* Zero-copy variant: *p borrows n bytes from the decoder's input buffer
+ * (valid as long as that buffer; NULL when *n is 0); no arena needed. */
+TETHER_API TETHER_WUR tether_status tether_dec_opaque_borrow(tether_dec *d,
+							     const uint8_t **p,
+							     uint32_t *n,
+							     uint32_t max);
+/* string<max>: *s is a NUL-terminated copy in the arena (always allocated,
+ * even for ""). A NUL byte inside the string is refused with
+ * TETHER_E_XDR_STRING: it could not survive as a C string. */
 TETHER_API TETHER_WUR tether_status tether_dec_string(tether_dec *d, char **s,
 						      uint32_t max);
 /* The count of a variable-length array: checks n <= max and that n elements
@@ -170,6 +197,8 @@ TETHER_API TETHER_WUR tether_status tether_dec_optional(tether_dec *d,
  * when n is 0. */
 TETHER_API TETHER_WUR tether_status tether_dec_alloc(tether_dec *d, size_t n,
 						     size_t size, void **out);
+/* TETHER_OK when every byte was consumed, else TETHER_E_XDR_TRAILING. */
+TETHER_API TETHER_WUR tether_status tether_dec_finish(const tether_dec *d);
 /* Nesting guards for recursive types: enter fails with TETHER_E_DEPTH past
  * max_depth. */
 TETHER_API TETHER_WUR tether_status tether_dec_enter(tether_dec *d);
