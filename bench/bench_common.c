@@ -186,6 +186,32 @@ int bench_connect(const bench_ep *ep)
 	return fd;
 }
 
+void bench_announce(int fd, const bench_ep *ep)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	unsigned port = ep->port;
+
+	if (ep->is_unix) {
+		printf("listening unix:%s\n", ep->path);
+		fflush(stdout);
+		return;
+	}
+	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET)
+			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		else if (ss.ss_family == AF_INET6)
+			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	if (strchr(ep->host, ':'))
+		printf("listening %s://[%s]:%u\n", ep->tls ? "tls" : "tcp",
+		       ep->host, port);
+	else
+		printf("listening %s://%s:%u\n", ep->tls ? "tls" : "tcp",
+		       ep->host, port);
+	fflush(stdout);
+}
+
 int bench_read_full(int fd, void *buf, size_t n)
 {
 	uint8_t *p = buf;

@@ -40,6 +40,10 @@ int bench_parse_u64(const char *arg, const char *s, uint64_t min,
 /* Blocking sockets; -1 with a message on stderr on failure. */
 int bench_listen(const bench_ep *ep);
 int bench_connect(const bench_ep *ep);
+/* Prints "listening ENDPOINT" (with the bound port when fd is a TCP
+ * listener bound to port 0; fd < 0 prints ep as is) and flushes stdout,
+ * so scripts can start servers on a free port. */
+void bench_announce(int fd, const bench_ep *ep);
 /* Full read/write; 0 on success, -1 on error or EOF. */
 int bench_read_full(int fd, void *buf, size_t n);
 int bench_write_full(int fd, const void *buf, size_t n);

@@ -114,6 +114,7 @@ static int cmd_serve(const opts *o)
 		return 1;
 	if (o->ep.is_unix)
 		unix_path_to_remove = o->ep.path;
+	bench_announce(lfd, &o->ep);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigaction(SIGINT, &sa, NULL);

@@ -58,7 +58,10 @@ static SVCXPRT *make_xprt(const bench_ep *ep)
 		return svcunix_create(RPC_ANYSOCK, 0, 0, (char *)ep->path);
 	}
 	fd = bench_listen(ep);
-	return fd < 0 ? NULL : svctcp_create(fd, 0, 0);
+	if (fd < 0)
+		return NULL;
+	bench_announce(fd, ep);
+	return svctcp_create(fd, 0, 0);
 }
 
 int main(int argc, char **argv)
@@ -92,6 +95,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "error: svc_register failed\n");
 		return 1;
 	}
+	if (ep.is_unix)
+		bench_announce(-1, &ep);
 	svc_run();
 	fprintf(stderr, "error: svc_run returned\n");
 	return 1;

@@ -1,0 +1,265 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# bench.sh - builds Release and benchmarks tether against a raw-socket floor
+# and rpcgen + libtirpc (bench/), then writes docs/performance.md (and
+# docs/performance.png when gnuplot is installed). Never run by CI.
+#
+# Environment knobs (defaults in brackets): RUNS [5], LAT_CALLS [20000],
+# TPUT_CALLS [200000], CB_CALLS [10000], SIZE [64], DEPTH [64], IDLE [1000],
+# BUILD [build-release], OUT [docs/performance.md], TRANSPORTS ["tcp unix"].
+# Servers run on core 0 and clients on core 1 (taskset).
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build-release}
+RUNS=${RUNS:-5}
+LAT_CALLS=${LAT_CALLS:-20000}
+TPUT_CALLS=${TPUT_CALLS:-200000}
+CB_CALLS=${CB_CALLS:-10000}
+SIZE=${SIZE:-64}
+DEPTH=${DEPTH:-64}
+IDLE=${IDLE:-1000}
+OUT=${OUT:-$ROOT/docs/performance.md}
+TRANSPORTS=${TRANSPORTS:-tcp unix}
+CMDLINE="RUNS=$RUNS LAT_CALLS=$LAT_CALLS TPUT_CALLS=$TPUT_CALLS CB_CALLS=$CB_CALLS SIZE=$SIZE DEPTH=$DEPTH IDLE=$IDLE scripts/bench.sh"
+
+SRV_CPU="taskset -c 0"
+CLI_CPU="taskset -c 1"
+[ "$(nproc)" -ge 2 ] || { SRV_CPU=; CLI_CPU=; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/tether-bench.XXXXXX")
+SERVER_PID=
+cleanup() {
+	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && \
+		wait "$SERVER_PID" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+log() { echo "bench: $*" >&2; }
+
+# ---- build ------------------------------------------------------------------
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	-DTETHER_TESTS=OFF -DTETHER_EXAMPLES=OFF >/dev/null
+cmake --build "$BUILD" -j2 --target raw-pingpong tirpc-echo-server \
+	tirpc-echo-client idle-conns >/dev/null
+B=$BUILD/bench
+IMPLS="raw tirpc"
+if cmake --build "$BUILD" -j2 --target tether-bench >"$TMP/tb.log" 2>&1; then
+	IMPLS="raw tirpc tether"
+else
+	log "tether-bench did not build; measuring raw and tirpc only"
+	tail -n 5 "$TMP/tb.log" >&2
+fi
+
+server_cmd() {
+	case $1 in
+	raw) echo "$B/raw-pingpong serve" ;;
+	tirpc) echo "$B/tirpc-echo-server" ;;
+	tether) echo "$B/tether-bench serve" ;;
+	esac
+}
+client_cmd() {
+	case $1 in
+	raw) echo "$B/raw-pingpong call" ;;
+	tirpc) echo "$B/tirpc-echo-client" ;;
+	tether) echo "$B/tether-bench call" ;;
+	esac
+}
+
+# start_server IMPL TRANSPORT: sets SERVER_PID and EP.
+start_server() {
+	if [ "$2" = unix ]; then ep="unix:$TMP/$1.sock"; else ep="tcp://127.0.0.1:0"; fi
+	# shellcheck disable=SC2046
+	$SRV_CPU $(server_cmd "$1") --listen "$ep" >"$TMP/srv.out" 2>"$TMP/srv.err" &
+	SERVER_PID=$!
+	i=0
+	while ! grep -q '^listening ' "$TMP/srv.out"; do
+		i=$((i + 1))
+		if [ $i -gt 100 ]; then cat "$TMP/srv.err" >&2; exit 1; fi
+		sleep 0.1
+	done
+	EP=$(sed -n 's/^listening //p' "$TMP/srv.out" | head -n 1)
+}
+stop_server() {
+	kill "$SERVER_PID" 2>/dev/null || true
+	wait "$SERVER_PID" 2>/dev/null || true
+	SERVER_PID=
+}
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+RESULTS=$TMP/results.jsonl
+RSS=$TMP/rss.txt
+: >"$RESULTS"
+: >"$RSS"
+
+run_client() { # IMPL ARGS...
+	impl=$1
+	shift
+	# shellcheck disable=SC2046
+	if ! $CLI_CPU $(client_cmd "$impl") --connect "$EP" "$@" >>"$RESULTS" 2>"$TMP/cli.err"; then
+		log "FAILED: $impl $*: $(cat "$TMP/cli.err")"
+	fi
+}
+
+# Server memory per idle connection: VmRSS before and after IDLE idle
+# connections are open (and accepted).
+measure_idle() { # IMPL TRANSPORT
+	before=$(rss_kib "$SERVER_PID")
+	"$B/idle-conns" --connect "$EP" --count "$IDLE" --hold 120 >"$TMP/idle.out" 2>"$TMP/idle.err" &
+	idle_pid=$!
+	i=0
+	while ! grep -q '^open ' "$TMP/idle.out" && [ $i -lt 300 ]; do
+		i=$((i + 1)); sleep 0.1
+	done
+	sleep 2 # let the server accept and set up every connection
+	after=$(rss_kib "$SERVER_PID")
+	if grep -q '^open ' "$TMP/idle.out"; then
+		echo "$1 $2 $before $after $IDLE" >>"$RSS"
+	else
+		log "idle connections to $1/$2 failed: $(cat "$TMP/idle.err")"
+	fi
+	kill "$idle_pid" 2>/dev/null || true
+	wait "$idle_pid" 2>/dev/null || true
+}
+
+for tr in $TRANSPORTS; do
+	for impl in $IMPLS; do
+		log "$impl over $tr"
+		start_server "$impl" "$tr"
+		r=0
+		while [ $r -lt "$RUNS" ]; do
+			r=$((r + 1))
+			run_client "$impl" --mode latency --size "$SIZE" --calls "$LAT_CALLS"
+			if [ "$impl" = tirpc ]; then
+				# libtirpc's blocking client: one call in flight.
+				run_client "$impl" --mode throughput --size "$SIZE" --calls "$TPUT_CALLS"
+			else
+				run_client "$impl" --mode throughput --size "$SIZE" --calls "$TPUT_CALLS" --depth "$DEPTH"
+			fi
+			if [ "$impl" = tether ]; then
+				run_client "$impl" --mode callback --size "$SIZE" --calls "$CB_CALLS"
+			fi
+		done
+		measure_idle "$impl" "$tr"
+		stop_server
+	done
+done
+
+# ---- report -------------------------------------------------------------------
+# medians per (impl, transport, mode) of calls_per_s, p50_us, p99_us
+field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
+median() { sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "-"}'; }
+stat() { # IMPL TRANSPORT MODE FIELD
+	grep "\"impl\":\"$1\"" "$RESULTS" | grep "\"transport\":\"$2\"" |
+		grep "\"mode\":\"$3\"" | field "$4" | median
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+
+TABLE=$TMP/table.md
+{
+	echo "| impl | transport | mode | depth | runs | calls/s | p50 µs | p99 µs |"
+	echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"
+	for tr in $TRANSPORTS; do
+		for impl in $IMPLS; do
+			for mode in latency throughput callback; do
+				n=$(grep "\"impl\":\"$impl\"" "$RESULTS" | grep "\"transport\":\"$tr\"" | grep -c "\"mode\":\"$mode\"" || true)
+				[ "$n" -gt 0 ] || continue
+				d=$(grep "\"impl\":\"$impl\"" "$RESULTS" | grep "\"transport\":\"$tr\"" | grep "\"mode\":\"$mode\"" | head -n 1 | field depth)
+				echo "| $impl | $tr | $mode | $d | $n | $(stat $impl $tr $mode calls_per_s) | $(stat $impl $tr $mode p50_us) | $(stat $impl $tr $mode p99_us) |"
+			done
+		done
+	done
+} >"$TABLE"
+
+RATIOS=$TMP/ratios.md
+{
+	echo "| target | transport | value | goal |"
+	echo "| --- | --- | ---: | --- |"
+	for tr in $TRANSPORTS; do
+		t=$(stat tether $tr latency p50_us); r=$(stat raw $tr latency p50_us); p=$(stat tirpc $tr latency p50_us)
+		echo "| tether p50 latency / raw p50 latency | $tr | $(ratio "$t" "$r") | ≤ 1.15 |"
+		echo "| tether p50 latency / tirpc p50 latency | $tr | $(ratio "$t" "$p") | < 1.00 |"
+		t=$(stat tether $tr throughput calls_per_s); p=$(stat tirpc $tr throughput calls_per_s)
+		echo "| tether throughput ($DEPTH in flight) / tirpc blocking | $tr | $(ratio "$t" "$p") | ≥ 4 |"
+	done
+	while read -r impl tr before after n; do
+		per=$(awk -v a="$after" -v b="$before" -v n="$n" 'BEGIN { printf "%.1f", (a - b) / n }')
+		echo "| server RSS per idle connection, $impl (KiB; $before → $after KiB for $n) | $tr | $per | tether ≤ 16 |"
+	done <"$RSS"
+} >"$RATIOS"
+
+MACHINE="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM; $(uname -sr); $(cc --version | head -n 1)"
+DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+
+PLOT_NOTE=
+if command -v gnuplot >/dev/null 2>&1; then
+	DAT=$TMP/plot.dat
+	for tr in $TRANSPORTS; do
+		for impl in $IMPLS; do
+			echo "$impl/$tr $(stat $impl $tr latency p50_us) $(stat $impl $tr latency p99_us)"
+		done
+	done >"$DAT"
+	PNG=$(dirname "$OUT")/performance.png
+	gnuplot <<GP && PLOT_NOTE="![p50 and p99 latency, 64-byte echo](performance.png)"
+set terminal png size 800,450
+set output "$PNG"
+set title "64-byte echo latency (median of $RUNS runs)"
+set ylabel "microseconds"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set xtics rotate by -30
+set yrange [0:*]
+plot "$DAT" using 2:xtic(1) title "p50", "" using 3 title "p99"
+GP
+fi
+
+cat >"$OUT" <<MD
+# Performance
+
+Measured by \`scripts/bench.sh\` (never by CI). Each line is the median of
+$RUNS runs; the server runs on core 0 and the client on core 1 (\`taskset\`),
+over loopback TCP (plaintext, \`tcp://127.0.0.1\`) and a Unix socket.
+
+- **Machine**: $MACHINE
+- **Command**: \`$CMDLINE\`
+- **Date**: $DATE
+
+What is compared (all echo \`bench/echo.x\`, $SIZE-byte payloads, every
+reply's bytes checked by the client):
+
+- **raw**: \`bench/raw_pingpong.c\`, blocking read/write of the payload in
+  an RFC 5531 record mark; no RPC header, no XDR. The floor.
+- **tirpc**: rpcgen stubs and dispatch over libtirpc's clnttcp/clntunix and
+  svctcp/svcunix (\`bench/tirpc/\`). Its blocking client has one call in
+  flight, so its "throughput" is the blocking loop.
+- **tether**: \`tether-bench\` (tetherc output of \`bench/echo.x\` and
+  \`bench/notify.x\`): latency = one blocking call at a time; throughput =
+  $DEPTH async calls in flight on one connection; callback = one SUBSCRIBE
+  whose server makes $CB_CALLS NOTIFY callbacks to the client on the same
+  connection (calls/s counts callbacks).
+
+## Results
+
+$(cat "$TABLE")
+
+## Targets
+
+$(cat "$RATIOS")
+
+"-" means the measurement is missing (the program did not build or failed:
+see the script's stderr).
+
+$PLOT_NOTE
+
+## Caveats
+
+The machine is shared with other work while these numbers are taken, so
+absolute values are noisy; compare rows of the same run. p50/p99 for the
+throughput mode are per-call times from send to reply with $DEPTH in
+flight (queueing included), not service times.
+MD
+log "wrote $OUT"

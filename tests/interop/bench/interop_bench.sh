@@ -1,0 +1,122 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# interop_bench.sh - interop between tether-bench and the rpcgen + libtirpc
+# echo programs (bench/tirpc), over loopback TCP and a Unix socket.
+#
+#   interop_bench.sh CASE TRANSPORT BINDIR
+# CASE: tirpc_to_tether | tether_to_tirpc | callback; TRANSPORT: tcp | unix;
+# BINDIR holds tether-bench, tirpc-echo-server and tirpc-echo-client.
+# Servers listen on a free port (port 0, announced on stdout) or a path in
+# a temporary folder; they are killed by pid on exit. Every client runs
+# under `timeout`.
+set -eu
+
+CASE=$1 TRANSPORT=$2 BIN=$3
+TB=$BIN/tether-bench
+TC=$BIN/tirpc-echo-client
+TS=$BIN/tirpc-echo-server
+ECHO_PROG=536874497   # 0x20000E01, bench/echo.x
+NOTIFY_PROG=536874498 # 0x20000E02, bench/notify.x
+UNSERVED_PROG=536874751 # 0x20000EFF, served by nobody
+SIZES="0 1 3 4 1000 1048576"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/tether-interop.XXXXXX")
+SERVER_PID=
+cleanup() {
+	if [ -n "$SERVER_PID" ]; then
+		kill "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+	rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# start_server CMD... : starts it, waits (at most 10 s) for its
+# "listening ENDPOINT" line and sets EP.
+start_server() {
+	"$@" >"$TMP/server.out" 2>"$TMP/server.err" &
+	SERVER_PID=$!
+	i=0
+	while ! grep -q '^listening ' "$TMP/server.out" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
+			cat "$TMP/server.err" >&2
+			fail "server did not start: $*"
+		fi
+		sleep 0.1
+	done
+	EP=$(sed -n 's/^listening //p' "$TMP/server.out" | head -n 1)
+}
+
+listen_ep() {
+	if [ "$TRANSPORT" = unix ]; then
+		echo "unix:$TMP/server.sock"
+	else
+		echo "tcp://127.0.0.1:0"
+	fi
+}
+
+# json_field LINE NAME: the numeric value of "NAME": in LINE.
+json_field() {
+	echo "$1" | sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p"
+}
+
+check_line() { # LINE IMPL MODE SIZE CALLS
+	for kv in "impl\":\"$2" "transport\":\"$TRANSPORT" "mode\":\"$3"; do
+		echo "$1" | grep -q "\"$kv\"" || fail "expected $kv in: $1"
+	done
+	[ "$(json_field "$1" size)" = "$4" ] || fail "size != $4 in: $1"
+	[ "$(json_field "$1" calls)" = "$5" ] || fail "calls != $5 in: $1"
+}
+
+tirpc_to_tether() {
+	start_server "$TB" serve --listen "$(listen_ep)"
+	for s in $SIZES; do
+		out=$(timeout 60 "$TC" --connect "$EP" --mode latency \
+			--size "$s" --calls 3) || fail "tirpc echo size $s"
+		check_line "$out" tirpc latency "$s" 3
+	done
+	# The NULL procedure (what rpcinfo -t sends) of both programs.
+	for p in $ECHO_PROG $NOTIFY_PROG; do
+		out=$(timeout 30 "$TC" --connect "$EP" --mode ping --prog "$p") ||
+			fail "NULL call to program $p not answered"
+		echo "$out" | grep -q '"ok":true' || fail "ping output: $out"
+	done
+	# And the ping can fail: a program nobody serves is refused.
+	if timeout 30 "$TC" --connect "$EP" --mode ping \
+		--prog $UNSERVED_PROG 2>"$TMP/err"; then
+		fail "NULL call to an unserved program succeeded"
+	fi
+	grep -q "Program unavailable" "$TMP/err" ||
+		fail "expected PROG_UNAVAIL, got: $(cat "$TMP/err")"
+}
+
+tether_to_tirpc() {
+	start_server "$TS" --listen "$(listen_ep)"
+	for s in $SIZES; do
+		out=$(timeout 60 "$TB" call --connect "$EP" --mode latency \
+			--size "$s" --calls 3) || fail "tether echo size $s"
+		check_line "$out" tether latency "$s" 3
+	done
+	out=$(timeout 60 "$TB" call --connect "$EP" --mode throughput \
+		--size 64 --calls 2000 --depth 64) || fail "tether throughput"
+	check_line "$out" tether throughput 64 2000
+}
+
+callback() {
+	start_server "$TB" serve --listen "$(listen_ep)"
+	out=$(timeout 120 "$TB" call --connect "$EP" --mode callback \
+		--size 64 --calls 10000) || fail "SUBSCRIBE with 10000 callbacks"
+	check_line "$out" tether callback 64 10000
+}
+
+case "$CASE" in
+tirpc_to_tether | tether_to_tirpc | callback) "$CASE" ;;
+*) fail "unknown case $CASE" ;;
+esac
+echo "PASS: $CASE over $TRANSPORT"
