@@ -17,8 +17,7 @@ bool tt_rpc_is_starttls_verf(const tt_opaque_auth *v)
 	if (v == NULL || v->flavor != TT_AUTH_NONE ||
 	    v->len != sizeof(tt_starttls_verf) || v->body == NULL)
 		return false;
-	return memcmp(v->body, tt_starttls_verf, sizeof(tt_starttls_verf)) ==
-	       0;
+	return memcmp(v->body, tt_starttls_verf, sizeof(tt_starttls_verf)) == 0;
 }
 
 /* RFC 5531 Appendix A: machinename is string<255>. Copied (not via the

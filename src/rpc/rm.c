@@ -18,7 +18,7 @@ void tt_rm_dec_init(tt_rm_dec *d, uint32_t max_record, uint32_t max_fragments)
 	memset(d, 0, sizeof(*d));
 	d->max_record = max_record ? max_record : TT_RM_DEFAULT_MAX_RECORD;
 	d->max_fragments =
-		max_fragments ? max_fragments : TT_RM_DEFAULT_MAX_FRAGMENTS;
+	    max_fragments ? max_fragments : TT_RM_DEFAULT_MAX_FRAGMENTS;
 	d->err = TETHER_OK;
 }
 

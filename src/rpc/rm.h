@@ -12,9 +12,10 @@
 #include <stdint.h>
 #include <tether/status.h>
 
-/* DESIGN §7: records up to 4 MiB by default. A record of one default-size
- * libtirpc fragment stream (~9000 B per fragment) needs ~470 fragments for
- * 4 MiB; 1024 leaves room while bounding per-record header work. */
+/* DESIGN §7: records up to 4 MiB by default. 1024 fragments lets a peer
+ * that fragments at 4 KiB send a full 4 MiB record (libtirpc fragments at
+ * its send-buffer size) while bounding the header work an attacker can
+ * cause per record. Both are configurable. */
 enum {
 	TT_RM_DEFAULT_MAX_RECORD = 4 * 1024 * 1024,
 	TT_RM_DEFAULT_MAX_FRAGMENTS = 1024,
@@ -37,20 +38,19 @@ typedef struct tt_rm_dec {
 	uint32_t max_fragments;
 	uint32_t nfrags;    /* fragments of the current record so far */
 	uint32_t frag_left; /* bytes of the current fragment body to come */
-	uint8_t hdr[4];     /* partial fragment header */
+	uint8_t hdr[4];	    /* partial fragment header */
 	uint8_t hdr_have;   /* bytes of hdr received */
-	bool in_frag;       /* inside a fragment body */
-	bool last;          /* the current fragment is the last one */
-	bool ready;         /* a whole record waits in rec */
-	bool started;       /* some byte of the current record was received */
+	bool in_frag;	    /* inside a fragment body */
+	bool last;	    /* the current fragment is the last one */
+	bool ready;	    /* a whole record waits in rec */
+	bool started;	    /* some byte of the current record was received */
 	tether_status err;  /* sticky error, TETHER_OK if none */
 	tt_rm_record rec;   /* the record being reassembled */
 } tt_rm_dec;
 
 /* Initialises d. max_record 0 means TT_RM_DEFAULT_MAX_RECORD; max_fragments
  * 0 means TT_RM_DEFAULT_MAX_FRAGMENTS. Allocates nothing. */
-void tt_rm_dec_init(tt_rm_dec *d, uint32_t max_record,
-		    uint32_t max_fragments);
+void tt_rm_dec_init(tt_rm_dec *d, uint32_t max_record, uint32_t max_fragments);
 /* Frees what d holds (a partial or untaken record). d may be re-inited. */
 void tt_rm_dec_free(tt_rm_dec *d);
 

@@ -139,16 +139,14 @@ static tether_status enc_opaque_auth(tether_enc *e, const tt_opaque_auth *a)
 
 /* Writes the header into e, or on failure leaves e->len as it was so a
  * caller may retry into a larger buffer. */
-static tether_status enc_rollback(tether_enc *e, size_t mark,
-				  tether_status st)
+static tether_status enc_rollback(tether_enc *e, size_t mark, tether_status st)
 {
 	if (st != TETHER_OK)
 		e->len = mark;
 	return st;
 }
 
-static tether_status enc_call(tether_enc *e, uint32_t xid,
-			      const tt_call_hdr *c)
+static tether_status enc_call(tether_enc *e, uint32_t xid, const tt_call_hdr *c)
 {
 	TT_TRY(tether_enc_uint(e, xid));
 	TT_TRY(tether_enc_uint(e, TT_MSG_CALL));

@@ -85,7 +85,7 @@ typedef struct {
  * stat / accept_stat / reject_stat; the others are 0 after decoding and
  * ignored when encoding. */
 typedef struct {
-	uint32_t stat;        /* tt_reply_stat */
+	uint32_t stat;	      /* tt_reply_stat */
 	tt_opaque_auth verf;  /* accepted */
 	uint32_t accept_stat; /* accepted: tt_accept_stat */
 	uint32_t reject_stat; /* denied: tt_reject_stat */
@@ -158,8 +158,7 @@ tether_status tt_auth_sys_decode(const tt_opaque_auth *a, tt_auth_sys *out);
 /* Encodes s into body (a caller buffer of TT_AUTH_MAX_BODY bytes) and sets
  * *len. Returns TETHER_OK or TETHER_E_INVAL (name too long, ngids > 16). */
 tether_status tt_auth_sys_encode(const tt_auth_sys *s,
-				 uint8_t body[TT_AUTH_MAX_BODY],
-				 uint32_t *len);
+				 uint8_t body[TT_AUTH_MAX_BODY], uint32_t *len);
 
 /* ---- RPC-over-TLS (RFC 9289 §4.1) -------------------------------------- */
 

@@ -91,10 +91,11 @@ static void test_tirpc_to_tether(void **state)
 		size_t pos = 0;
 		u_int k = 0;
 		while (pos < wire.len) {
-			size_t n = step < wire.len - pos ? step : wire.len - pos;
+			size_t n =
+			    step < wire.len - pos ? step : wire.len - pos;
 			size_t used;
 			tether_status st = tt_rm_dec_feed(
-				&d, (const uint8_t *)wire.b + pos, n, &used);
+			    &d, (const uint8_t *)wire.b + pos, n, &used);
 			pos += used;
 			if (st == TETHER_E_NEED_MORE)
 				continue;
@@ -156,8 +157,8 @@ static void test_tether_to_tirpc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tirpc_to_tether),
-		cmocka_unit_test(test_tether_to_tirpc),
+	    cmocka_unit_test(test_tirpc_to_tether),
+	    cmocka_unit_test(test_tether_to_tirpc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,12 +41,12 @@ static int setup(void **state)
 		return -1;
 	gid_t gids[3] = {vec_sys_gids[0], vec_sys_gids[1], vec_sys_gids[2]};
 	struct authunix_parms p = {
-		.aup_time = VEC_SYS_STAMP,
-		.aup_machname = (char *)VEC_SYS_NAME,
-		.aup_uid = VEC_SYS_UID,
-		.aup_gid = VEC_SYS_GID,
-		.aup_len = 3,
-		.aup_gids = gids,
+	    .aup_time = VEC_SYS_STAMP,
+	    .aup_machname = (char *)VEC_SYS_NAME,
+	    .aup_uid = VEC_SYS_UID,
+	    .aup_gid = VEC_SYS_GID,
+	    .aup_len = 3,
+	    .aup_gids = gids,
 	};
 	XDR x;
 	xdrmem_create(&x, g_sys_body, sizeof(g_sys_body), XDR_ENCODE);
@@ -112,16 +112,15 @@ static void test_tirpc_encodes_vectors(void **state)
 	(void)state;
 	for (size_t i = 0; i < VEC_COUNT; i++) {
 		const struct vec_bytes *g =
-			vec_find(g_vb, g_nvb, vec_msgs[i].name);
+		    vec_find(g_vb, g_nvb, vec_msgs[i].name);
 		assert_non_null(g);
 		struct rpc_msg m;
 		char buf[512];
 		XDR x;
 		tirpc_msg_of(&vec_msgs[i], &m);
 		xdrmem_create(&x, buf, sizeof(buf), XDR_ENCODE);
-		bool_t ok = vec_msgs[i].type == VEC_CALL
-				    ? xdr_callmsg(&x, &m)
-				    : xdr_replymsg(&x, &m);
+		bool_t ok = vec_msgs[i].type == VEC_CALL ? xdr_callmsg(&x, &m)
+							 : xdr_replymsg(&x, &m);
 		assert_true(ok);
 		assert_int_equal(xdr_getpos(&x), g->len);
 		assert_memory_equal(buf, g->data, g->len);
@@ -178,7 +177,7 @@ static void test_tirpc_decodes_vectors(void **state)
 	(void)state;
 	for (size_t i = 0; i < VEC_COUNT; i++) {
 		const struct vec_bytes *g =
-			vec_find(g_vb, g_nvb, vec_msgs[i].name);
+		    vec_find(g_vb, g_nvb, vec_msgs[i].name);
 		assert_non_null(g);
 		char data[512], cred[400], verf[400];
 		memcpy(data, g->data, g->len);
@@ -240,9 +239,9 @@ static void test_tirpc_decodes_auth_sys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tirpc_encodes_vectors),
-		cmocka_unit_test(test_tirpc_decodes_vectors),
-		cmocka_unit_test(test_tirpc_decodes_auth_sys),
+	    cmocka_unit_test(test_tirpc_encodes_vectors),
+	    cmocka_unit_test(test_tirpc_decodes_vectors),
+	    cmocka_unit_test(test_tirpc_decodes_auth_sys),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -34,42 +34,46 @@ struct vec_msg {
 	uint32_t stat, accept_stat, reject_stat, auth_stat, low, high;
 };
 
-#define VEC_ACC(n, x, a) {n, x, VEC_REPLY, 0, 0, 0, 0, 0, 0, 0, a, 0, 0, 0, 0}
-#define VEC_AUTH(n, x, s) {n, x, VEC_REPLY, 0, 0, 0, 0, 0, 0, 1, 0, 1, s, 0, 0}
+#define VEC_ACC(n, x, a)                                                       \
+	{                                                                      \
+		n, x, VEC_REPLY, 0, 0, 0, 0, 0, 0, 0, a, 0, 0, 0, 0            \
+	}
+#define VEC_AUTH(n, x, s)                                                      \
+	{                                                                      \
+		n, x, VEC_REPLY, 0, 0, 0, 0, 0, 0, 1, 0, 1, s, 0, 0            \
+	}
 
 static const struct vec_msg vec_msgs[] = {
-	{"call_auth_none", 0x01020304, VEC_CALL, 100003, 4, 1, 0,
-	 VEC_BODY_NONE, 0, 0, 0, 0, 0, 0, 0},
-	{"call_auth_sys", 0xdeadbeef, VEC_CALL, 0x20000001, 1, 7, 1,
-	 VEC_BODY_SYS, 0, 0, 0, 0, 0, 0, 0},
-	{"call_auth_tls_probe", 0x42, VEC_CALL, 100003, 4, 0, 7,
-	 VEC_BODY_NONE, 0, 0, 0, 0, 0, 0, 0},
-	VEC_ACC("reply_success", 0x01020304, 0),
-	{"reply_starttls", 0x42, VEC_REPLY, 0, 0, 0, 0, 0,
-	 VEC_BODY_STARTTLS, 0, 0, 0, 0, 0, 0},
-	VEC_ACC("reply_prog_unavail", 7, 1),
-	{"reply_prog_mismatch", 8, VEC_REPLY, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0,
-	 2, 4},
-	VEC_ACC("reply_proc_unavail", 9, 3),
-	VEC_ACC("reply_garbage_args", 10, 4),
-	VEC_ACC("reply_system_err", 11, 5),
-	{"reply_rpc_mismatch", 12, VEC_REPLY, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2,
-	 2},
-	VEC_AUTH("reply_auth_ok", 100, 0),
-	VEC_AUTH("reply_auth_badcred", 101, 1),
-	VEC_AUTH("reply_auth_rejectedcred", 102, 2),
-	VEC_AUTH("reply_auth_badverf", 103, 3),
-	VEC_AUTH("reply_auth_rejectedverf", 104, 4),
-	VEC_AUTH("reply_auth_tooweak", 105, 5),
-	VEC_AUTH("reply_auth_invalidresp", 106, 6),
-	VEC_AUTH("reply_auth_failed", 107, 7),
-	VEC_AUTH("reply_auth_kerb_generic", 108, 8),
-	VEC_AUTH("reply_auth_timeexpire", 109, 9),
-	VEC_AUTH("reply_auth_tkt_file", 110, 10),
-	VEC_AUTH("reply_auth_decode", 111, 11),
-	VEC_AUTH("reply_auth_net_addr", 112, 12),
-	VEC_AUTH("reply_auth_rpcsec_gss_credproblem", 113, 13),
-	VEC_AUTH("reply_auth_rpcsec_gss_ctxproblem", 114, 14),
+    {"call_auth_none", 0x01020304, VEC_CALL, 100003, 4, 1, 0, VEC_BODY_NONE, 0,
+     0, 0, 0, 0, 0, 0},
+    {"call_auth_sys", 0xdeadbeef, VEC_CALL, 0x20000001, 1, 7, 1, VEC_BODY_SYS,
+     0, 0, 0, 0, 0, 0, 0},
+    {"call_auth_tls_probe", 0x42, VEC_CALL, 100003, 4, 0, 7, VEC_BODY_NONE, 0,
+     0, 0, 0, 0, 0, 0},
+    VEC_ACC("reply_success", 0x01020304, 0),
+    {"reply_starttls", 0x42, VEC_REPLY, 0, 0, 0, 0, 0, VEC_BODY_STARTTLS, 0, 0,
+     0, 0, 0, 0},
+    VEC_ACC("reply_prog_unavail", 7, 1),
+    {"reply_prog_mismatch", 8, VEC_REPLY, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 2, 4},
+    VEC_ACC("reply_proc_unavail", 9, 3),
+    VEC_ACC("reply_garbage_args", 10, 4),
+    VEC_ACC("reply_system_err", 11, 5),
+    {"reply_rpc_mismatch", 12, VEC_REPLY, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 2},
+    VEC_AUTH("reply_auth_ok", 100, 0),
+    VEC_AUTH("reply_auth_badcred", 101, 1),
+    VEC_AUTH("reply_auth_rejectedcred", 102, 2),
+    VEC_AUTH("reply_auth_badverf", 103, 3),
+    VEC_AUTH("reply_auth_rejectedverf", 104, 4),
+    VEC_AUTH("reply_auth_tooweak", 105, 5),
+    VEC_AUTH("reply_auth_invalidresp", 106, 6),
+    VEC_AUTH("reply_auth_failed", 107, 7),
+    VEC_AUTH("reply_auth_kerb_generic", 108, 8),
+    VEC_AUTH("reply_auth_timeexpire", 109, 9),
+    VEC_AUTH("reply_auth_tkt_file", 110, 10),
+    VEC_AUTH("reply_auth_decode", 111, 11),
+    VEC_AUTH("reply_auth_net_addr", 112, 12),
+    VEC_AUTH("reply_auth_rpcsec_gss_credproblem", 113, 13),
+    VEC_AUTH("reply_auth_rpcsec_gss_ctxproblem", 114, 14),
 };
 #define VEC_COUNT (sizeof(vec_msgs) / sizeof(vec_msgs[0]))
 
@@ -138,8 +142,8 @@ static inline int vec_load(const char *dir, const char *file,
 	return n;
 }
 
-static inline const struct vec_bytes *vec_find(const struct vec_bytes *v,
-					       int n, const char *name)
+static inline const struct vec_bytes *vec_find(const struct vec_bytes *v, int n,
+					       const char *name)
 {
 	for (int i = 0; i < n; i++) {
 		if (strcmp(v[i].name, name) == 0)

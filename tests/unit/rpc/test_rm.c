@@ -453,11 +453,10 @@ static void test_nomem(void **state)
 		g_fail_after = k;
 		tether_status st = TETHER_E_NEED_MORE;
 		/* 100-byte chunks: several reallocations. */
-		for (size_t off = 0; off < sizeof(in) &&
-				     st == TETHER_E_NEED_MORE;
-		     off += 100) {
-			size_t n = sizeof(in) - off < 100 ? sizeof(in) - off
-							  : 100;
+		for (size_t off = 0;
+		     off < sizeof(in) && st == TETHER_E_NEED_MORE; off += 100) {
+			size_t n =
+			    sizeof(in) - off < 100 ? sizeof(in) - off : 100;
 			st = tt_rm_dec_feed(&d, in + off, n, &used);
 		}
 		g_fail_after = -1;
@@ -488,16 +487,16 @@ static void test_put_mark(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_every_split_point),
-		T(test_random_chunks),
-		T(test_huge_header_refused),
-		T(test_running_total),
-		T(test_fragment_cap),
-		T(test_zero_length),
-		T(test_multi_record_and_state),
-		T(test_errors_sticky),
-		T(test_nomem),
-		T(test_put_mark),
+	    T(test_every_split_point),
+	    T(test_random_chunks),
+	    T(test_huge_header_refused),
+	    T(test_running_total),
+	    T(test_fragment_cap),
+	    T(test_zero_length),
+	    T(test_multi_record_and_state),
+	    T(test_errors_sticky),
+	    T(test_nomem),
+	    T(test_put_mark),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

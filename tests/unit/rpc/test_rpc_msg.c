@@ -35,9 +35,8 @@ static int setup_sys(void **state)
 	(void)state;
 	tt_auth_sys s;
 	fill_sys(&s);
-	return tt_auth_sys_encode(&s, g_sys_body, &g_sys_len) == TETHER_OK
-		       ? 0
-		       : -1;
+	return tt_auth_sys_encode(&s, g_sys_body, &g_sys_len) == TETHER_OK ? 0
+									   : -1;
 }
 
 static void body_of(uint32_t kind, tt_opaque_auth *a)
@@ -347,16 +346,16 @@ static void test_reply_status(void **state)
 		const char *name;
 		tether_status st;
 	} t[] = {
-		{"reply_success", TETHER_OK},
-		{"reply_starttls", TETHER_OK},
-		{"reply_prog_unavail", TETHER_E_PROG_UNAVAIL},
-		{"reply_prog_mismatch", TETHER_E_PROG_MISMATCH},
-		{"reply_proc_unavail", TETHER_E_PROC_UNAVAIL},
-		{"reply_garbage_args", TETHER_E_GARBAGE_ARGS},
-		{"reply_system_err", TETHER_E_SYSTEM_ERR},
-		{"reply_rpc_mismatch", TETHER_E_RPC_MISMATCH},
-		{"reply_auth_badcred", TETHER_E_AUTH_REJECTED},
-		{"reply_auth_rpcsec_gss_ctxproblem", TETHER_E_AUTH_REJECTED},
+	    {"reply_success", TETHER_OK},
+	    {"reply_starttls", TETHER_OK},
+	    {"reply_prog_unavail", TETHER_E_PROG_UNAVAIL},
+	    {"reply_prog_mismatch", TETHER_E_PROG_MISMATCH},
+	    {"reply_proc_unavail", TETHER_E_PROC_UNAVAIL},
+	    {"reply_garbage_args", TETHER_E_GARBAGE_ARGS},
+	    {"reply_system_err", TETHER_E_SYSTEM_ERR},
+	    {"reply_rpc_mismatch", TETHER_E_RPC_MISMATCH},
+	    {"reply_auth_badcred", TETHER_E_AUTH_REJECTED},
+	    {"reply_auth_rpcsec_gss_ctxproblem", TETHER_E_AUTH_REJECTED},
 	};
 	for (size_t i = 0; i < TT_ARRAY_LEN(t); i++) {
 		uint8_t buf[512];
@@ -455,18 +454,18 @@ static void test_starttls_verf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip_all_shapes),
-		cmocka_unit_test(test_golden_vectors),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_auth_len_limit),
-		cmocka_unit_test(test_auth_padding),
-		cmocka_unit_test(test_bad_discriminants),
-		cmocka_unit_test(test_call_args_and_rpcvers),
-		cmocka_unit_test(test_encode_refusals),
-		cmocka_unit_test(test_reply_status),
-		cmocka_unit_test(test_auth_sys_roundtrip),
-		cmocka_unit_test(test_auth_sys_malformed),
-		cmocka_unit_test(test_starttls_verf),
+	    cmocka_unit_test(test_roundtrip_all_shapes),
+	    cmocka_unit_test(test_golden_vectors),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_auth_len_limit),
+	    cmocka_unit_test(test_auth_padding),
+	    cmocka_unit_test(test_bad_discriminants),
+	    cmocka_unit_test(test_call_args_and_rpcvers),
+	    cmocka_unit_test(test_encode_refusals),
+	    cmocka_unit_test(test_reply_status),
+	    cmocka_unit_test(test_auth_sys_roundtrip),
+	    cmocka_unit_test(test_auth_sys_malformed),
+	    cmocka_unit_test(test_starttls_verf),
 	};
 	return cmocka_run_group_tests(tests, setup_sys, NULL);
 }
