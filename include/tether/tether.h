@@ -23,6 +23,8 @@
 #include <tether/xdr.h>
 #include <tether/desc.h>
 #include <tether/call.h>
+#include <tether/server.h>
+#include <tether/client.h>
 #include <tether/tls.h>
 
 #endif /* TETHER_TETHER_H */

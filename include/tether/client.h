@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tether/client.h - calling a server over one connection the client opens
+ * (the client never listens; callbacks arrive on this connection and go to
+ * the programs registered with tether_client_register(), call.h).
+ *
+ * Two modes, one at a time:
+ *  - blocking mode (after connect): tether_call() does the I/O on the
+ *    calling thread with poll(), no thread hand-off; callbacks from the
+ *    server and completions of tether_call_async() run on whichever thread
+ *    is inside tether_call() or tether_client_poll(). Calls from several
+ *    threads are serialized by a mutex.
+ *  - loop mode (after tether_client_start()): a libuv thread owned by the
+ *    client does all I/O; tether_call_async() works from any thread and its
+ *    completions and callbacks run on that thread; tether_call() hands the
+ *    call to the loop and waits (never call it from a completion: it would
+ *    wait on itself, TETHER_E_STATE).
+ */
+#ifndef TETHER_CLIENT_H
+#define TETHER_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <tether/call.h>
+#include <tether/export.h>
+#include <tether/status.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tether_client_opts tether_client_opts;
+
+/* Option object with defaults. Caller frees with tether_client_opts_free();
+ * tether_client_connect() copies it. */
+TETHER_API TETHER_WUR tether_status
+tether_client_opts_new(tether_client_opts **out);
+TETHER_API void tether_client_opts_free(tether_client_opts *o);
+/* Deadline of calls given 0 (default 30000 ms). */
+TETHER_API void tether_client_opts_set_deadline_ms(tether_client_opts *o,
+						   uint32_t ms);
+/* Time allowed to connect (default 5000 ms). */
+TETHER_API void tether_client_opts_set_connect_timeout_ms(tether_client_opts *o,
+							  uint32_t ms);
+/* Engine limits (0 keeps the default): largest record, calls outstanding,
+ * callbacks in flight. */
+TETHER_API void tether_client_opts_set_max_record(tether_client_opts *o,
+						  uint32_t bytes);
+TETHER_API void tether_client_opts_set_max_outbound(tether_client_opts *o,
+						    uint32_t calls);
+TETHER_API void tether_client_opts_set_max_inbound(tether_client_opts *o,
+						   uint32_t calls);
+
+/* Connects to endpoint (tcp://, unix:; tls:// answers
+ * TETHER_E_UNSUPPORTED until TLS lands). o may be NULL. Returns
+ * TETHER_E_BAD_ENDPOINT, TETHER_E_REFUSED, TETHER_E_UNREACHABLE,
+ * TETHER_E_TIMEOUT, TETHER_E_NOMEM. Caller frees with tether_client_free().
+ */
+TETHER_API TETHER_WUR tether_status
+tether_client_connect(const char *endpoint, const tether_client_opts *o,
+		      tether_client **out);
+
+/* Switches to loop mode: starts the client's I/O thread. */
+TETHER_API TETHER_WUR tether_status tether_client_start(tether_client *c);
+
+/* Blocking mode: does I/O for up to wait_ms on the calling thread, running
+ * callbacks and async completions. TETHER_OK, or the connection's sticky
+ * status once it is closed; TETHER_E_STATE in loop mode. */
+TETHER_API TETHER_WUR tether_status tether_client_poll(tether_client *c,
+						       uint32_t wait_ms);
+
+/* TETHER_OK while the connection is usable, else why it ended. */
+TETHER_API tether_status tether_client_status(tether_client *c);
+
+/* Closes the connection (outstanding async calls complete with
+ * TETHER_E_CLOSED first), stops the thread, frees c. c may be NULL. */
+TETHER_API void tether_client_free(tether_client *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TETHER_CLIENT_H */

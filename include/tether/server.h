@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tether/server.h - serving programs over TCP and Unix-domain sockets.
+ *
+ * A server owns N I/O threads, each a libuv loop owning its connections
+ * (listeners are watched by loop 0, accepted sockets are handed to the
+ * loops round robin). Handlers run inline on the connection's loop thread;
+ * versions registered with tether_server_register_blocking() run on a
+ * bounded worker pool instead, their replies sent from the loop thread.
+ * Register every program before tether_server_start()/run().
+ */
+#ifndef TETHER_SERVER_H
+#define TETHER_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <tether/call.h>
+#include <tether/export.h>
+#include <tether/status.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tether_server_opts tether_server_opts;
+
+/* Option object with defaults. Caller frees with tether_server_opts_free();
+ * tether_server_new() copies it. */
+TETHER_API TETHER_WUR tether_status
+tether_server_opts_new(tether_server_opts **out);
+TETHER_API void tether_server_opts_free(tether_server_opts *o);
+/* I/O threads (loops); 0 (default): one per core. */
+TETHER_API void tether_server_opts_set_io_threads(tether_server_opts *o,
+						  unsigned n);
+/* Worker threads for blocking handlers (default 4) and jobs that may wait
+ * for one (default 1024; past it calls are answered SYSTEM_ERR). */
+TETHER_API void tether_server_opts_set_workers(tether_server_opts *o,
+					       unsigned n);
+TETHER_API void tether_server_opts_set_max_queued(tether_server_opts *o,
+						  size_t n);
+/* Engine limits per connection (DESIGN §7); 0 keeps the default. */
+TETHER_API void tether_server_opts_set_max_record(tether_server_opts *o,
+						  uint32_t bytes);
+TETHER_API void tether_server_opts_set_max_inbound(tether_server_opts *o,
+						   uint32_t calls);
+/* Outbound (callback) calls outstanding per connection (default 16). */
+TETHER_API void tether_server_opts_set_max_outbound(tether_server_opts *o,
+						    uint32_t calls);
+/* Default deadline of callbacks (default 5000 ms). */
+TETHER_API void tether_server_opts_set_call_deadline_ms(tether_server_opts *o,
+							uint32_t ms);
+/* Callback expiries in a row before the peer is cut off (default 4). */
+TETHER_API void tether_server_opts_set_max_expiries(tether_server_opts *o,
+						    uint32_t n);
+TETHER_API void tether_server_opts_set_idle_timeout_ms(tether_server_opts *o,
+						       uint32_t ms);
+
+/* Creates a server (o may be NULL: defaults). Caller frees with
+ * tether_server_free(). */
+TETHER_API TETHER_WUR tether_status
+tether_server_new(const tether_server_opts *o, tether_server **out);
+
+/* Like tether_server_register() (call.h), but the handlers of vd run on the
+ * worker pool: use it for handlers that block (disk, locks). */
+TETHER_API TETHER_WUR tether_status tether_server_register_blocking(
+	tether_server *s, const tether_version_desc *vd, const void *handlers,
+	void *ud);
+
+/* Listens on endpoint ("tcp://127.0.0.1:0", "tcp://[::1]:2049",
+ * "unix:/run/x.sock"); before start/run. TETHER_E_BAD_ENDPOINT,
+ * TETHER_E_UNSUPPORTED (tls:// until TLS lands), TETHER_E_IO (bind/listen
+ * failed), TETHER_E_STATE (already started), TETHER_E_BUSY (8 listeners). */
+TETHER_API TETHER_WUR tether_status tether_server_listen(tether_server *s,
+							 const char *endpoint);
+/* The i-th listening endpoint with its bound port, e.g.
+ * "tcp://127.0.0.1:40123", into buf[0..cap). TETHER_E_NOT_FOUND past the
+ * last, TETHER_E_TOO_LARGE if buf is short. */
+TETHER_API TETHER_WUR tether_status tether_server_endpoint(tether_server *s,
+							   size_t i, char *buf,
+							   size_t cap);
+
+/* Starts the I/O threads and returns. */
+TETHER_API TETHER_WUR tether_status tether_server_start(tether_server *s);
+/* Serves on the calling thread (plus N-1 more I/O threads) until
+ * tether_server_stop() is called from another thread. */
+TETHER_API TETHER_WUR tether_status tether_server_run(tether_server *s);
+/* Graceful stop: listeners close, connections stop accepting new calls
+ * (answered SYSTEM_ERR), calls in flight get grace_ms to finish, then
+ * every connection is aborted and the threads exit. Not from a handler
+ * (loop thread): TETHER_E_STATE. Idempotent. */
+TETHER_API TETHER_WUR tether_status tether_server_stop(tether_server *s,
+						       uint32_t grace_ms);
+/* Stops (grace 0) if needed and frees everything. s may be NULL. */
+TETHER_API void tether_server_free(tether_server *s);
+
+/* Connections currently open (for tests and stats). */
+TETHER_API unsigned tether_server_connections(tether_server *s);
+
+/* ---- the call context, inside a handler -------------------------------- */
+
+/* The peer's address: "tcp://127.0.0.1:40000", "tcp://[::1]:5", "unix:".
+ * Borrowed, valid as long as ctx. */
+TETHER_API const char *tether_ctx_peer_addr(tether_call_ctx *ctx);
+/* Kernel-verified credentials of a Unix-domain peer (SO_PEERCRED, taken
+ * at accept). TETHER_OK, or TETHER_E_NOT_FOUND on TCP. Any out pointer
+ * may be NULL. */
+TETHER_API TETHER_WUR tether_status tether_ctx_peer_cred(tether_call_ctx *ctx,
+							 uint32_t *uid,
+							 uint32_t *gid,
+							 int32_t *pid);
+/* When the call arrived, on the monotonic clock in ms. */
+TETHER_API uint64_t tether_ctx_received_ms(tether_call_ctx *ctx);
+/* The caller's deadline (monotonic ms), or UINT64_MAX when the peer sent
+ * none (plain ONC RPC peers never do; the tether per-call context that
+ * carries it is not implemented yet). */
+TETHER_API uint64_t tether_ctx_deadline_ms(tether_call_ctx *ctx);
+/* The procedure being served. */
+TETHER_API const tether_proc_desc *tether_ctx_proc(tether_call_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TETHER_SERVER_H */

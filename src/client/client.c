@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * client.c - the public client: one connection, blocking calls that do
+ * their own I/O on the calling thread (DESIGN §6: no hand-off on the fast
+ * path), or, once started, a loop thread of its own for async calls.
+ */
+#include <string.h>
+
+#include <tether/client.h>
+
+#include "common/tt.h"
+#include "server/rconn.h"
+
+enum {
+	CLIENT_MAGIC = 0x74436c69u,
+	DEFAULT_DEADLINE_MS = 30000,
+	DEFAULT_CONNECT_MS = 5000,
+	ROUND_MS = 1000 /* longest single poll() of a blocking call */
+};
+
+struct tether_client_opts {
+	uint32_t deadline_ms, connect_timeout_ms;
+	tt_conn_opts conn;
+};
+
+struct tether_client {
+	uint32_t magic;
+	tether_client_opts o;
+	tether_conn conn; /* conn.eng is the engine */
+	tt_registry reg;
+	int fd;
+	uv_mutex_t mu; /* blocking mode: one thread does I/O at a time */
+	tt_io_inbuf in;
+	tt_io_loop *loop; /* loop mode */
+	bool started, io_closed;
+	uv_mutex_t wmu; /* loop mode: waiters and the close */
+	uv_cond_t wcv;
+};
+
+/* ---- options ------------------------------------------------------------ */
+
+static void opts_defaults(tether_client_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->deadline_ms = DEFAULT_DEADLINE_MS;
+	o->connect_timeout_ms = DEFAULT_CONNECT_MS;
+	tt_conn_opts_init(&o->conn);
+}
+
+tether_status tether_client_opts_new(tether_client_opts **out)
+{
+	tether_client_opts *o;
+
+	if (out == NULL)
+		return TETHER_E_INVAL;
+	o = tt_alloc(sizeof *o);
+	if (o == NULL)
+		return TETHER_E_NOMEM;
+	opts_defaults(o);
+	*out = o;
+	return TETHER_OK;
+}
+
+void tether_client_opts_free(tether_client_opts *o)
+{
+	tt_free(o, sizeof *o);
+}
+
+#define SETTER(name, field)                                                    \
+	void tether_client_opts_set_##name(tether_client_opts *o, uint32_t v) \
+	{                                                                      \
+		if (o != NULL && v != 0)                                       \
+			o->field = v;                                          \
+	}
+SETTER(deadline_ms, deadline_ms)
+SETTER(connect_timeout_ms, connect_timeout_ms)
+SETTER(max_record, conn.max_record)
+SETTER(max_outbound, conn.max_outbound)
+SETTER(max_inbound, conn.max_inbound)
+#undef SETTER
+
+/* ---- connect / free ----------------------------------------------------- */
+
+static bool good(const tether_client *c)
+{
+	return c != NULL && c->magic == CLIENT_MAGIC;
+}
+
+static tether_status open_engine(tether_client *c)
+{
+	tt_conn_opts co = c->o.conn;
+	tt_conn *eng;
+
+	co.now_ms = tt_io_now_ms();
+	/* XIDs need only be unique per connection; vary the start so that
+	 * replies meant for an earlier connection never match. */
+	co.xid_seed = (uint32_t)(co.now_ms * 2654435761u) ^
+		      (uint32_t)(uintptr_t)c;
+	TT_TRY(tt_conn_new(&co, TT_CONN_CLIENT, &eng));
+	tt_rconn_init(&c->conn, eng, &c->reg, NULL, co.max_record, NULL);
+	c->conn.mu = &c->mu;
+	c->conn.fd = c->fd;
+	tt_io_peer_of(c->fd, TT_EP_TCP, &c->conn.peer);
+	return TETHER_OK;
+}
+
+tether_status tether_client_connect(const char *endpoint,
+				    const tether_client_opts *o,
+				    tether_client **out)
+{
+	tt_endpoint ep;
+	tether_client *c;
+	tether_status st;
+
+	if (out == NULL)
+		return TETHER_E_INVAL;
+	TT_TRY(tt_io_endpoint_parse(endpoint, &ep));
+	if (ep.kind == TT_EP_TLS)
+		return TETHER_E_UNSUPPORTED;
+	c = tt_calloc(1, sizeof *c);
+	if (c == NULL)
+		return TETHER_E_NOMEM;
+	if (o != NULL)
+		c->o = *o;
+	else
+		opts_defaults(&c->o);
+	if (c->o.conn.max_record == 0)
+		c->o.conn.max_record = TT_CONN_DEFAULT_MAX_RECORD;
+	st = tt_io_connect(&ep, c->o.connect_timeout_ms, &c->fd);
+	if (st == TETHER_OK) {
+		st = open_engine(c);
+		if (st != TETHER_OK)
+			tt_io_close(c->fd);
+	}
+	if (st != TETHER_OK) {
+		tt_free(c, sizeof *c);
+		return st;
+	}
+	uv_mutex_init(&c->mu);
+	uv_mutex_init(&c->wmu);
+	uv_cond_init(&c->wcv);
+	c->magic = CLIENT_MAGIC;
+	*out = c;
+	return TETHER_OK;
+}
+
+static void close_task(void *arg)
+{
+	tether_client *c = arg;
+	if (c->conn.io != NULL) {
+		tt_conn_abort(c->conn.eng, TETHER_E_CLOSED);
+		tt_io_conn_update(c->conn.io);
+	}
+}
+
+static void free_loop_mode(tether_client *c)
+{
+	(void)tt_io_loop_post(c->loop, close_task, c);
+	tt_io_loop_stop(c->loop);
+	tt_io_loop_join(c->loop);
+	tt_io_loop_free(c->loop);
+}
+
+void tether_client_free(tether_client *c)
+{
+	if (!good(c))
+		return;
+	if (c->started) {
+		free_loop_mode(c);
+	} else {
+		/* Outstanding async calls complete here, on this thread. */
+		uv_mutex_lock(&c->mu);
+		tt_conn_abort(c->conn.eng, TETHER_E_CLOSED);
+		tt_rconn_drain(&c->conn);
+		uv_mutex_unlock(&c->mu);
+		tt_io_close(c->fd);
+	}
+	tt_rconn_destroy(&c->conn);
+	tt_io_inbuf_free(&c->in);
+	tt_reg_free(&c->reg);
+	uv_cond_destroy(&c->wcv);
+	uv_mutex_destroy(&c->wmu);
+	uv_mutex_destroy(&c->mu);
+	c->magic = 0;
+	tt_free(c, sizeof *c);
+}
+
+tether_status tether_client_register(tether_client *c,
+				     const tether_version_desc *vd,
+				     const void *handlers, void *ud)
+{
+	tether_status st;
+
+	if (!good(c))
+		return TETHER_E_INVAL;
+	uv_mutex_lock(&c->mu);
+	st = c->started ? TETHER_E_STATE
+			: tt_reg_add(&c->reg, vd, handlers, ud, false);
+	uv_mutex_unlock(&c->mu);
+	return st;
+}
+
+tether_conn *tether_client_conn(tether_client *c)
+{
+	return good(c) ? &c->conn : NULL;
+}
+
+tether_status tether_client_status(tether_client *c)
+{
+	if (!good(c))
+		return TETHER_E_INVAL;
+	if (c->conn.status != TETHER_OK)
+		return c->conn.status;
+	return TETHER_OK;
+}
+
+/* ---- loop mode ---------------------------------------------------------- */
+
+static void loop_on_events(void *ud)
+{
+	tt_rconn_drain(ud);
+}
+
+static void loop_on_closed(void *ud)
+{
+	tether_conn *conn = ud;
+	tether_client *c = (tether_client *)((char *)conn -
+					     offsetof(tether_client, conn));
+	conn->io = NULL;
+	uv_mutex_lock(&c->wmu);
+	c->io_closed = true;
+	uv_mutex_unlock(&c->wmu);
+}
+
+static const tt_io_conn_cbs client_io_cbs = {loop_on_events, loop_on_closed};
+
+static void attach_task(void *arg)
+{
+	tether_client *c = arg;
+
+	if (tt_io_conn_new(c->loop, c->fd, c->conn.eng, &client_io_cbs,
+			   &c->conn, &c->conn.io) != TETHER_OK) {
+		tt_conn_abort(c->conn.eng, TETHER_E_NOMEM);
+		tt_rconn_drain(&c->conn);
+		tt_io_close(c->fd);
+		return;
+	}
+	tt_io_conn_update(c->conn.io);
+}
+
+tether_status tether_client_start(tether_client *c)
+{
+	tether_status st;
+
+	if (!good(c))
+		return TETHER_E_INVAL;
+	uv_mutex_lock(&c->mu);
+	if (c->started) {
+		uv_mutex_unlock(&c->mu);
+		return TETHER_E_STATE;
+	}
+	/* Input the engine refused (backpressure) belongs to this thread's
+	 * driver; switching now would lose it. */
+	st = c->in.len != 0 ? TETHER_E_BUSY : tt_io_loop_new(&c->loop);
+	if (st == TETHER_OK) {
+		/* From here the loop owns the socket. */
+		c->conn.loop = c->loop;
+		c->conn.mu = NULL;
+		c->conn.fd = -1;
+		st = tt_io_loop_post(c->loop, attach_task, c);
+		if (st == TETHER_OK)
+			st = tt_io_loop_start(c->loop);
+		if (st == TETHER_OK)
+			c->started = true;
+	}
+	uv_mutex_unlock(&c->mu);
+	return st;
+}
+
+/* A blocking call handed to the loop thread. */
+typedef struct loop_call {
+	tether_client *c;
+	const tether_proc_desc *pd;
+	tether_enc e;
+	uint32_t deadline_ms;
+	tt_waiter *w;
+} loop_call;
+
+static void loop_call_task(void *arg)
+{
+	loop_call *lc = arg;
+	tether_status st = TETHER_E_CLOSED;
+
+	if (lc->c->conn.io != NULL)
+		st = tt_rconn_call_sync(&lc->c->conn, lc->pd, NULL, lc->e.buf,
+					lc->e.len, lc->deadline_ms, lc->w);
+	if (st != TETHER_OK)
+		tt_waiter_finish(lc->w, st);
+}
+
+static tether_status call_on_loop(tether_client *c, const tether_proc_desc *pd,
+				  const void *arg, uint32_t deadline_ms,
+				  tt_waiter *w)
+{
+	loop_call lc = {c, pd, {0}, deadline_ms, w};
+	tether_status st;
+
+	if (tt_io_loop_on_thread(c->loop))
+		return TETHER_E_STATE; /* would wait on itself */
+	TT_TRY(tt_rconn_encode_args(pd, arg, c->o.conn.max_record, &lc.e));
+	w->mu = &c->wmu, w->cv = &c->wcv;
+	st = tt_io_loop_post(c->loop, loop_call_task, &lc);
+	if (st == TETHER_OK) {
+		uv_mutex_lock(&c->wmu);
+		while (!w->done)
+			uv_cond_wait(&c->wcv, &c->wmu);
+		uv_mutex_unlock(&c->wmu);
+		st = w->st;
+	}
+	tether_enc_release(&lc.e);
+	return st;
+}
+
+/* ---- blocking mode ------------------------------------------------------ */
+
+static tether_status pump(tether_client *c, uint32_t wait_ms)
+{
+	tether_status st = tt_io_block_round(c->fd, c->conn.eng, &c->in,
+					     wait_ms);
+	tt_rconn_drain(&c->conn);
+	return st;
+}
+
+static tether_status call_here(tether_client *c, const tether_proc_desc *pd,
+			       const void *arg, uint32_t deadline_ms,
+			       tt_waiter *w)
+{
+	/* A bound in case the engine never ends the call (it always does at
+	 * its deadline: this only guards against a bug looping forever). */
+	uint64_t give_up = tt_io_now_ms() + (uint64_t)deadline_ms + 5000;
+
+	TT_TRY(tt_rconn_call_sync(&c->conn, pd, arg, NULL, 0, deadline_ms,
+				  w));
+	while (!w->done) {
+		if (tt_io_now_ms() > give_up) {
+			/* Fails every call exactly once, ours included. */
+			tt_conn_abort(c->conn.eng, TETHER_E_TIMEOUT);
+			tt_rconn_drain(&c->conn);
+			break;
+		}
+		(void)pump(c, ROUND_MS);
+	}
+	return w->st;
+}
+
+tether_status tether_call(tether_client *c, const tether_proc_desc *pd,
+			  const void *arg, void *res, tether_arena *arena,
+			  uint32_t deadline_ms)
+{
+	tt_waiter w;
+	tether_status st;
+
+	if (!good(c) || pd == NULL)
+		return TETHER_E_INVAL;
+	memset(&w, 0, sizeof w);
+	w.res = res, w.arena = arena;
+	if (deadline_ms == 0)
+		deadline_ms = c->o.deadline_ms;
+	uv_mutex_lock(&c->mu);
+	if (c->started) {
+		uv_mutex_unlock(&c->mu);
+		return call_on_loop(c, pd, arg, deadline_ms, &w);
+	}
+	st = call_here(c, pd, arg, deadline_ms, &w);
+	uv_mutex_unlock(&c->mu);
+	return st;
+}
+
+tether_status tether_client_poll(tether_client *c, uint32_t wait_ms)
+{
+	uint64_t end;
+	tether_status st = TETHER_OK;
+
+	if (!good(c))
+		return TETHER_E_INVAL;
+	end = tt_io_now_ms() + wait_ms;
+	uv_mutex_lock(&c->mu);
+	if (c->started) {
+		uv_mutex_unlock(&c->mu);
+		return TETHER_E_STATE;
+	}
+	do {
+		uint64_t now = tt_io_now_ms();
+		(void)pump(c, now < end ? (uint32_t)(end - now) : 0);
+		st = c->conn.status;
+	} while (st == TETHER_OK && tt_io_now_ms() < end);
+	uv_mutex_unlock(&c->mu);
+	return st;
+}

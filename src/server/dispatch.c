@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dispatch.c - serving inbound calls through descriptor tables, on servers
+ * and on clients (callbacks): RFC 5531 §9 accept_stat selection, argument
+ * decoding into a per-call arena, handlers inline or on the worker pool,
+ * deferred replies, and the call-context accessors.
+ */
+#include <string.h>
+
+#include "common/tt.h"
+#include "server/dispatch.h"
+#include <tether/server.h>
+
+/* Fixed part of a handler arena; the rest is proportional to the record
+ * (decoded C structures may be larger than their XDR form: pointers,
+ * padding), then the handler may use up to max_record more for results. */
+enum { ARENA_BASE = 4096, ARENA_FACTOR = 8 };
+
+static bool is_void(const tether_type_desc *t)
+{
+	return t == NULL || t->kind == TETHER_T_VOID;
+}
+
+static void unlink_ctx(tether_call_ctx *ctx)
+{
+	tether_conn *c = ctx->conn;
+	if (ctx->prev != NULL)
+		ctx->prev->next = ctx->next;
+	else
+		c->ctxs = ctx->next;
+	if (ctx->next != NULL)
+		ctx->next->prev = ctx->prev;
+}
+
+static void ctx_free(tether_call_ctx *ctx)
+{
+	tether_conn *c = ctx->conn;
+
+	unlink_ctx(ctx);
+	tether_arena_free(ctx->arena);
+	tt_free(ctx, sizeof *ctx);
+	atomic_fetch_sub(&c->refs, 1);
+	if (c->transport_closed && atomic_load(&c->refs) == 0 &&
+	    c->owner != NULL && c->owner->gone != NULL)
+		c->owner->gone(c);
+}
+
+void tt_ctx_release(tether_call_ctx *ctx)
+{
+	if (ctx->conn->eng != NULL)
+		TT_IGNORE(tt_conn_drop_call(ctx->conn->eng, ctx->call_id));
+	ctx_free(ctx);
+}
+
+static tether_call_ctx *ctx_new(tether_conn *c, const tt_event *ev)
+{
+	tether_call_ctx *ctx = tt_calloc(1, sizeof *ctx);
+	size_t budget = ARENA_BASE + ev->body_len * ARENA_FACTOR;
+
+	if (ctx == NULL)
+		return NULL;
+	if (tether_arena_new(budget, &ctx->arena) != TETHER_OK) {
+		tt_free(ctx, sizeof *ctx);
+		return NULL;
+	}
+	ctx->conn = c, ctx->call_id = ev->call_id, ctx->xid = ev->xid;
+	ctx->received_ms = tt_io_now_ms();
+	ctx->next = c->ctxs;
+	if (c->ctxs != NULL)
+		c->ctxs->prev = ctx;
+	c->ctxs = ctx;
+	atomic_fetch_add(&c->refs, 1);
+	return ctx;
+}
+
+/* Finds prog/vers: the entry, or the low/high versions served of prog
+ * (*found_prog) for PROG_MISMATCH. */
+static const tt_reg_entry *lookup(const tt_registry *r, uint32_t prog,
+				  uint32_t vers, bool *found_prog,
+				  uint32_t *low, uint32_t *high)
+{
+	*found_prog = false;
+	*low = UINT32_MAX, *high = 0;
+	for (size_t i = 0; r != NULL && i < r->n; i++) {
+		const tether_version_desc *vd = r->v[i].vd;
+		if (vd->prog != prog)
+			continue;
+		if (vd->vers == vers)
+			return &r->v[i];
+		*found_prog = true;
+		*low = vd->vers < *low ? vd->vers : *low;
+		*high = vd->vers > *high ? vd->vers : *high;
+	}
+	return NULL;
+}
+
+static tether_status decode_args(tether_call_ctx *ctx, const tt_event *ev)
+{
+	const tether_type_desc *t = ctx->pd->arg;
+	tether_dec d;
+
+	if (is_void(t))
+		return ev->body_len == 0 ? TETHER_OK : TETHER_E_GARBAGE_ARGS;
+	ctx->arg = tether_arena_alloc(ctx->arena, t->size ? t->size : 1);
+	if (ctx->arg == NULL || t->decode == NULL)
+		return TETHER_E_GARBAGE_ARGS;
+	tether_dec_init(&d, ev->body, ev->body_len, ctx->arena);
+	/* Every argument byte must be used: trailing bytes are garbage. */
+	if (t->decode(&d, ctx->arg) != TETHER_OK || d.left != 0)
+		return TETHER_E_GARBAGE_ARGS;
+	return TETHER_OK;
+}
+
+static tether_status prepare_res(tether_call_ctx *ctx)
+{
+	const tether_type_desc *t = ctx->pd->res;
+	uint32_t more = ctx->conn->max_record;
+
+	tether_arena_set_budget(ctx->arena,
+				tether_arena_used(ctx->arena) + ARENA_BASE +
+					more);
+	if (is_void(t))
+		return TETHER_OK;
+	ctx->res = tether_arena_alloc(ctx->arena, t->size ? t->size : 1);
+	return ctx->res == NULL ? TETHER_E_NOMEM : TETHER_OK;
+}
+
+/* Error statuses a handler may return that have their own accept_stat;
+ * everything else is SYSTEM_ERR (RFC 5531 §9). */
+static tether_status wire_error(tether_status st)
+{
+	switch (st) {
+	case TETHER_E_PROG_UNAVAIL:
+	case TETHER_E_PROC_UNAVAIL:
+	case TETHER_E_GARBAGE_ARGS:
+		return st;
+	default:
+		return TETHER_E_SYSTEM_ERR;
+	}
+}
+
+static tether_status send_res(tether_call_ctx *ctx, const void *res)
+{
+	const tether_type_desc *t = ctx->pd->res;
+	tether_encode_fn enc = is_void(t) ? NULL : t->encode;
+
+	if (ctx->conn->eng == NULL)
+		return TETHER_E_CLOSED;
+	return tt_conn_reply(ctx->conn->eng, ctx->call_id, NULL, enc,
+			     is_void(t) ? NULL : res);
+}
+
+/* The handler returned st: reply now, or keep the context for later. */
+static void finish(tether_call_ctx *ctx, tether_status st)
+{
+	tether_conn *c = ctx->conn;
+
+	if (st == TETHER_E_DEFERRED) {
+		ctx->deferred = true;
+		return;
+	}
+	if (st == TETHER_OK)
+		(void)send_res(ctx, ctx->res);
+	else if (c->eng != NULL)
+		TT_IGNORE(tt_conn_reply_error(c->eng, ctx->call_id,
+					  wire_error(st), 0, 0));
+	tt_rconn_kick(c);
+	ctx_free(ctx); /* may free c (transport gone, last reference) */
+}
+
+static void work_invoke(void *arg)
+{
+	tether_call_ctx *ctx = arg;
+	ctx->st = ctx->pd->invoke(ctx, ctx->ent->handlers, ctx->arg, ctx->res);
+}
+
+static void work_done(void *arg)
+{
+	tether_call_ctx *ctx = arg;
+	finish(ctx, ctx->st);
+}
+
+static void invoke(tether_call_ctx *ctx)
+{
+	tether_conn *c = ctx->conn;
+
+	if (ctx->ent->blocking && c->pool != NULL && c->loop != NULL) {
+		tether_status st = tt_io_pool_submit(c->pool, c->loop,
+						     work_invoke, work_done,
+						     ctx);
+		if (st != TETHER_OK)
+			finish(ctx, TETHER_E_SYSTEM_ERR); /* pool full */
+		return;
+	}
+	finish(ctx, ctx->pd->invoke(ctx, ctx->ent->handlers, ctx->arg,
+				    ctx->res));
+}
+
+static void reply_error(tether_conn *c, uint64_t id, tether_status st,
+			uint32_t a, uint32_t b)
+{
+	TT_IGNORE(tt_conn_reply_error(c->eng, id, st, a, b));
+}
+
+void tt_dispatch(tether_conn *c, const tt_event *ev)
+{
+	const tt_reg_entry *ent;
+	const tether_proc_desc *pd;
+	tether_call_ctx *ctx;
+	bool found_prog;
+	uint32_t low, high;
+	tether_status st;
+
+	ent = lookup(c->reg, ev->call.prog, ev->call.vers, &found_prog, &low,
+		     &high);
+	if (ent == NULL) {
+		if (found_prog) /* RFC 5531 §9: lowest and highest served */
+			reply_error(c, ev->call_id, TETHER_E_PROG_MISMATCH,
+				    low, high);
+		else
+			reply_error(c, ev->call_id, TETHER_E_PROG_UNAVAIL, 0,
+				    0);
+		return;
+	}
+	if (ev->call.proc == 0) {
+		/* The NULL procedure of every served version answers at once
+		 * with no result (RFC 5531 §12.1 convention; rpcinfo -t). */
+		TT_IGNORE(tt_conn_reply(c->eng, ev->call_id, NULL, NULL, NULL));
+		return;
+	}
+	pd = tether_version_find_proc(ent->vd, ev->call.proc);
+	if (pd == NULL || pd->invoke == NULL) {
+		reply_error(c, ev->call_id, TETHER_E_PROC_UNAVAIL, 0, 0);
+		return;
+	}
+	ctx = ctx_new(c, ev);
+	if (ctx == NULL) {
+		reply_error(c, ev->call_id, TETHER_E_SYSTEM_ERR, 0, 0);
+		return;
+	}
+	ctx->pd = pd, ctx->ent = ent;
+	st = decode_args(ctx, ev);
+	if (st == TETHER_OK)
+		st = prepare_res(ctx);
+	if (st != TETHER_OK) {
+		reply_error(c, ev->call_id,
+			    st == TETHER_E_NOMEM ? TETHER_E_SYSTEM_ERR : st, 0,
+			    0);
+		ctx_free(ctx);
+		return;
+	}
+	invoke(ctx);
+}
+
+/* ---- call.h: inside a handler ------------------------------------------- */
+
+tether_conn *tether_ctx_conn(tether_call_ctx *ctx)
+{
+	return ctx == NULL ? NULL : ctx->conn;
+}
+
+tether_arena *tether_ctx_arena(tether_call_ctx *ctx)
+{
+	return ctx == NULL ? NULL : ctx->arena;
+}
+
+void *tether_ctx_userdata(tether_call_ctx *ctx)
+{
+	return ctx == NULL ? NULL : ctx->ent->ud;
+}
+
+tether_status tether_ctx_reply(tether_call_ctx *ctx, const void *res)
+{
+	tether_conn *c;
+	tether_status st;
+
+	if (ctx == NULL || !ctx->deferred)
+		return TETHER_E_STATE;
+	c = ctx->conn;
+	st = send_res(ctx, res);
+	tt_rconn_kick(c);
+	ctx_free(ctx);
+	return st;
+}
+
+void tether_ctx_fail(tether_call_ctx *ctx, tether_status st)
+{
+	tether_conn *c;
+
+	if (ctx == NULL || !ctx->deferred)
+		return;
+	c = ctx->conn;
+	if (c->eng != NULL)
+		TT_IGNORE(tt_conn_reply_error(c->eng, ctx->call_id,
+					  wire_error(st), 0, 0));
+	tt_rconn_kick(c);
+	ctx_free(ctx);
+}
+
+/* ---- server.h: more of the context -------------------------------------- */
+
+const char *tether_ctx_peer_addr(tether_call_ctx *ctx)
+{
+	return ctx == NULL ? "" : ctx->conn->peer.addr;
+}
+
+tether_status tether_ctx_peer_cred(tether_call_ctx *ctx, uint32_t *uid,
+				   uint32_t *gid, int32_t *pid)
+{
+	if (ctx == NULL || !ctx->conn->peer.has_cred)
+		return TETHER_E_NOT_FOUND;
+	if (uid != NULL)
+		*uid = ctx->conn->peer.uid;
+	if (gid != NULL)
+		*gid = ctx->conn->peer.gid;
+	if (pid != NULL)
+		*pid = ctx->conn->peer.pid;
+	return TETHER_OK;
+}
+
+uint64_t tether_ctx_received_ms(tether_call_ctx *ctx)
+{
+	return ctx == NULL ? 0 : ctx->received_ms;
+}
+
+uint64_t tether_ctx_deadline_ms(tether_call_ctx *ctx)
+{
+	(void)ctx; /* no per-call context extension yet (DESIGN §2) */
+	return UINT64_MAX;
+}
+
+const tether_proc_desc *tether_ctx_proc(tether_call_ctx *ctx)
+{
+	return ctx == NULL ? NULL : ctx->pd;
+}

@@ -1,0 +1,378 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rconn.c - outbound calls and their completions on a runtime connection
+ * (tether_call_async, callbacks included), event draining, the registry.
+ * Inbound dispatch is in dispatch.c.
+ */
+#include <string.h>
+
+#include "common/tt.h"
+#include "server/dispatch.h"
+#include "server/rconn.h"
+
+/* One outbound call in flight: the engine's cookie. */
+typedef struct pend {
+	const tether_proc_desc *pd;
+	tether_generic_fn done; /* async */
+	void *ud;
+	tt_waiter *w; /* blocking */
+} pend;
+
+/* ---- registry ----------------------------------------------------------- */
+
+tether_status tt_reg_add(tt_registry *r, const tether_version_desc *vd,
+			 const void *handlers, void *ud, bool blocking)
+{
+	if (vd == NULL || (vd->nprocs != 0 && vd->procs == NULL))
+		return TETHER_E_INVAL;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].vd->prog == vd->prog &&
+		    r->v[i].vd->vers == vd->vers)
+			return TETHER_E_INVAL;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 4;
+		tt_reg_entry *v = tt_realloc(r->v, r->cap * sizeof *v,
+					     cap * sizeof *v);
+		if (v == NULL)
+			return TETHER_E_NOMEM;
+		r->v = v, r->cap = cap;
+	}
+	r->v[r->n++] = (tt_reg_entry){vd, handlers, ud, blocking};
+	return TETHER_OK;
+}
+
+void tt_reg_free(tt_registry *r)
+{
+	tt_free(r->v, r->cap * sizeof *r->v);
+	memset(r, 0, sizeof *r);
+}
+
+const tether_proc_desc *tether_version_find_proc(const tether_version_desc *vd,
+						 uint32_t proc)
+{
+	size_t lo = 0, hi;
+
+	if (vd == NULL || vd->procs == NULL)
+		return NULL;
+	hi = vd->nprocs;
+	while (lo < hi) { /* procs are sorted by number (desc.h) */
+		size_t mid = lo + (hi - lo) / 2;
+		if (vd->procs[mid].proc == proc)
+			return &vd->procs[mid];
+		if (vd->procs[mid].proc < proc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* ---- connection --------------------------------------------------------- */
+
+void tt_rconn_init(tether_conn *c, tt_conn *eng, const tt_registry *reg,
+		   tt_io_pool *pool, uint32_t max_record, tt_io_loop *loop)
+{
+	memset(c, 0, sizeof *c);
+	c->magic = TT_RCONN_MAGIC;
+	c->eng = eng, c->reg = reg, c->pool = pool;
+	c->max_record = max_record, c->loop = loop;
+	c->fd = -1;
+}
+
+void tt_rconn_kick(tether_conn *c)
+{
+	if (c->draining)
+		return; /* the driver flushes after the drain */
+	if (c->io != NULL) {
+		tt_io_conn_update(c->io);
+	} else if (c->fd >= 0) {
+		(void)tt_io_fd_flush(c->fd, c->eng);
+		tt_rconn_drain(c);
+	}
+}
+
+static void maybe_gone(tether_conn *c)
+{
+	if (c->transport_closed && atomic_load(&c->refs) == 0 && c->owner != NULL &&
+	    c->owner->gone != NULL)
+		c->owner->gone(c);
+}
+
+void tt_rconn_transport_closed(tether_conn *c)
+{
+	c->io = NULL;
+	c->transport_closed = true;
+	maybe_gone(c);
+}
+
+void tt_rconn_destroy(tether_conn *c)
+{
+	c->owner = NULL; /* releasing contexts must not re-enter the owner */
+	while (c->ctxs != NULL)
+		tt_ctx_release(c->ctxs);
+	tt_conn_free(c->eng);
+	c->eng = NULL;
+	c->magic = 0;
+}
+
+/* ---- completions -------------------------------------------------------- */
+
+static void complete_async(pend *p, tether_status st, void *res)
+{
+	if (p->pd->complete != NULL)
+		p->pd->complete(p->done, st, res, p->ud);
+	else
+		((tether_done_fn)p->done)(st, res, p->ud);
+}
+
+static tether_status decode_res(const tether_proc_desc *pd,
+				const uint8_t *body, size_t len,
+				tether_arena *arena, void *res)
+{
+	tether_dec d;
+
+	if (pd->res == NULL || pd->res->kind == TETHER_T_VOID ||
+	    pd->res->decode == NULL)
+		return len == 0 ? TETHER_OK : TETHER_E_BAD_REPLY;
+	tether_dec_init(&d, body, len, arena);
+	if (pd->res->decode(&d, res) != TETHER_OK || d.left != 0)
+		return TETHER_E_BAD_REPLY;
+	return TETHER_OK;
+}
+
+void tt_waiter_finish(tt_waiter *w, tether_status st)
+{
+	if (w->mu != NULL)
+		uv_mutex_lock(w->mu);
+	w->st = st;
+	w->done = true;
+	if (w->cv != NULL)
+		uv_cond_broadcast(w->cv);
+	if (w->mu != NULL)
+		uv_mutex_unlock(w->mu);
+}
+
+static void on_reply(const tt_event *ev)
+{
+	pend *p = ev->cookie;
+	tether_status st = ev->status;
+
+	if (p->w != NULL) {
+		if (st == TETHER_OK)
+			st = decode_res(p->pd, ev->body, ev->body_len,
+					p->w->arena, p->w->res);
+		tt_waiter_finish(p->w, st);
+	} else {
+		tether_arena *a = NULL;
+		void *res = NULL;
+		size_t budget = 4096 + ev->body_len * 8;
+
+		if (st == TETHER_OK && tether_arena_new(budget, &a) != TETHER_OK)
+			st = TETHER_E_NOMEM;
+		if (st == TETHER_OK && p->pd->res != NULL &&
+		    p->pd->res->size != 0) {
+			res = tether_arena_alloc(a, p->pd->res->size);
+			if (res == NULL)
+				st = TETHER_E_NOMEM;
+		}
+		if (st == TETHER_OK)
+			st = decode_res(p->pd, ev->body, ev->body_len, a, res);
+		complete_async(p, st, st == TETHER_OK ? res : NULL);
+		tether_arena_free(a);
+	}
+	tt_free(p, sizeof *p);
+}
+
+static void on_call_failed(const tt_event *ev)
+{
+	pend *p = ev->cookie;
+	if (p->w != NULL)
+		tt_waiter_finish(p->w, ev->status);
+	else
+		complete_async(p, ev->status, NULL);
+	tt_free(p, sizeof *p);
+}
+
+void tt_rconn_drain(tether_conn *c)
+{
+	tt_event ev;
+	bool outer = !c->draining;
+
+	c->draining = true;
+	while (c->eng != NULL && tt_conn_next_event(c->eng, &ev)) {
+		switch (ev.type) {
+		case TT_EV_CALL:
+			tt_dispatch(c, &ev);
+			break;
+		case TT_EV_REPLY:
+			on_reply(&ev);
+			break;
+		case TT_EV_CALL_FAILED:
+			on_call_failed(&ev);
+			break;
+		case TT_EV_CLOSED:
+			c->status = ev.status;
+			break;
+		default:
+			break;
+		}
+	}
+	if (outer)
+		c->draining = false;
+}
+
+static void io_on_events(void *ud)
+{
+	tt_rconn_drain(ud);
+}
+
+static void io_on_closed(void *ud)
+{
+	tt_rconn_transport_closed(ud);
+}
+
+const tt_io_conn_cbs tt_rconn_io_cbs = {io_on_events, io_on_closed};
+
+/* ---- outbound calls ----------------------------------------------------- */
+
+tether_status tt_rconn_encode_args(const tether_proc_desc *pd,
+				   const void *arg, uint32_t max,
+				   tether_enc *e)
+{
+	tether_status st = TETHER_OK;
+
+	tether_enc_init_growable(e, max);
+	if (pd->arg != NULL && pd->arg->kind != TETHER_T_VOID &&
+	    pd->arg->encode != NULL)
+		st = pd->arg->encode(e, arg);
+	if (st != TETHER_OK)
+		tether_enc_release(e);
+	return st;
+}
+
+static tether_status start_call(tether_conn *c, const tether_proc_desc *pd,
+				const void *arg, const uint8_t *body,
+				size_t body_len, uint32_t deadline_ms, pend *p)
+{
+	tt_conn_call_args a;
+	bool has_arg = pd->arg != NULL && pd->arg->kind != TETHER_T_VOID;
+
+	memset(&a, 0, sizeof a);
+	a.prog = pd->prog, a.vers = pd->vers, a.proc = pd->proc;
+	if (body != NULL || !has_arg) {
+		a.body = body, a.body_len = body_len;
+	} else {
+		a.encode = pd->arg->encode;
+		a.arg = arg;
+	}
+	a.deadline_ms = deadline_ms;
+	return tt_conn_call(c->eng, &a, p, NULL);
+}
+
+tether_status tt_rconn_call_sync(tether_conn *c, const tether_proc_desc *pd,
+				 const void *arg, const uint8_t *body,
+				 size_t body_len, uint32_t deadline_ms,
+				 tt_waiter *w)
+{
+	pend *p = tt_calloc(1, sizeof *p);
+	tether_status st;
+
+	if (p == NULL)
+		return TETHER_E_NOMEM;
+	p->pd = pd, p->w = w;
+	st = start_call(c, pd, arg, body, body_len, deadline_ms, p);
+	if (st != TETHER_OK) {
+		tt_free(p, sizeof *p);
+		return st;
+	}
+	tt_rconn_kick(c);
+	return TETHER_OK;
+}
+
+/* A call handed to the loop from another thread: arguments pre-encoded. */
+typedef struct post_call {
+	tether_conn *c;
+	pend *p;
+	tether_enc e;
+	uint32_t deadline_ms;
+} post_call;
+
+static void run_posted_call(void *arg)
+{
+	post_call *pc = arg;
+	tether_conn *c = pc->c;
+	tether_status st = TETHER_E_CLOSED;
+
+	if (c->eng != NULL && !c->transport_closed)
+		st = start_call(c, pc->p->pd, NULL, pc->e.buf, pc->e.len,
+				pc->deadline_ms, pc->p);
+	tether_enc_release(&pc->e);
+	if (st != TETHER_OK) {
+		/* Exactly once: the caller was told OK, so done reports it. */
+		complete_async(pc->p, st, NULL);
+		tt_free(pc->p, sizeof *pc->p);
+	} else {
+		tt_rconn_kick(c);
+	}
+	tt_free(pc, sizeof *pc);
+	atomic_fetch_sub(&c->refs, 1);
+	maybe_gone(c);
+}
+
+static tether_status post_async(tether_conn *c, pend *p, const void *arg,
+				uint32_t deadline_ms)
+{
+	post_call *pc = tt_calloc(1, sizeof *pc);
+	tether_status st;
+
+	if (pc == NULL)
+		return TETHER_E_NOMEM;
+	pc->c = c, pc->p = p, pc->deadline_ms = deadline_ms;
+	st = tt_rconn_encode_args(p->pd, arg, c->max_record, &pc->e);
+	if (st == TETHER_OK) {
+		/* The task holds the connection until it has run. */
+		atomic_fetch_add(&c->refs, 1);
+		st = tt_io_loop_post(c->loop, run_posted_call, pc);
+		if (st != TETHER_OK) {
+			atomic_fetch_sub(&c->refs, 1);
+			tether_enc_release(&pc->e);
+		}
+	}
+	if (st != TETHER_OK)
+		tt_free(pc, sizeof *pc);
+	return st;
+}
+
+tether_status tether_call_async(tether_conn *c, const tether_proc_desc *pd,
+				const void *arg, uint32_t deadline_ms,
+				tether_generic_fn done, void *ud)
+{
+	pend *p;
+	tether_status st;
+
+	if (c == NULL || c->magic != TT_RCONN_MAGIC || pd == NULL ||
+	    done == NULL)
+		return TETHER_E_INVAL;
+	p = tt_calloc(1, sizeof *p);
+	if (p == NULL)
+		return TETHER_E_NOMEM;
+	p->pd = pd, p->done = done, p->ud = ud;
+	if (c->loop != NULL && !tt_io_loop_on_thread(c->loop)) {
+		st = post_async(c, p, arg, deadline_ms);
+	} else {
+		if (c->mu != NULL)
+			uv_mutex_lock(c->mu);
+		st = c->eng == NULL ? TETHER_E_CLOSED
+				    : start_call(c, pd, arg, NULL, 0,
+						 deadline_ms, p);
+		if (st == TETHER_OK && c->fd >= 0)
+			(void)tt_io_fd_flush(c->fd, c->eng);
+		if (c->mu != NULL)
+			uv_mutex_unlock(c->mu);
+		if (st == TETHER_OK && c->io != NULL)
+			tt_rconn_kick(c);
+	}
+	if (st != TETHER_OK)
+		tt_free(p, sizeof *p);
+	return st;
+}

@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * server.c - the public server: options, listeners watched by loop 0,
+ * accepted sockets handed round robin to N loop threads (a task posted to
+ * the target loop carries the fd: no SO_REUSEPORT, no fd passing), each
+ * loop owning its connections, graceful stop.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include <tether/server.h>
+
+#include "common/tt.h"
+#include "server/rconn.h"
+
+enum {
+	SERVER_MAGIC = 0x74537276u,
+	MAX_LISTENERS = 8,
+	DEFAULT_WORKERS = 4,
+	DEFAULT_MAX_QUEUED = 1024,
+	ABORT_WAIT_MS = 5000
+};
+
+enum { ST_NEW = 0, ST_RUNNING, ST_STOPPING, ST_STOPPED };
+
+struct tether_server_opts {
+	unsigned io_threads, workers;
+	size_t max_queued;
+	tt_conn_opts conn;
+};
+
+typedef struct listener {
+	int fd;
+	tt_endpoint ep;
+	uv_poll_t poll;
+	tether_server *s;
+} listener;
+
+typedef struct sloop {
+	tt_io_loop *loop;
+	tether_conn *conns; /* touched on this loop's thread only */
+	tether_server *s;
+} sloop;
+
+struct tether_server {
+	uint32_t magic;
+	tether_server_opts o;
+	tt_registry reg;
+	listener lis[MAX_LISTENERS];
+	size_t nlis;
+	sloop *loops;
+	unsigned nloops;
+	tt_io_pool *pool;
+	uv_mutex_t mu;
+	uv_cond_t cv;
+	unsigned nconns; /* open transports (mu) */
+	int state;
+	unsigned rr;
+	uint32_t xid_seed;
+	bool run_mode;
+};
+
+/* ---- options ------------------------------------------------------------ */
+
+tether_status tether_server_opts_new(tether_server_opts **out)
+{
+	tether_server_opts *o;
+
+	if (out == NULL)
+		return TETHER_E_INVAL;
+	o = tt_calloc(1, sizeof *o);
+	if (o == NULL)
+		return TETHER_E_NOMEM;
+	o->workers = DEFAULT_WORKERS;
+	o->max_queued = DEFAULT_MAX_QUEUED;
+	tt_conn_opts_init(&o->conn);
+	*out = o;
+	return TETHER_OK;
+}
+
+void tether_server_opts_free(tether_server_opts *o)
+{
+	tt_free(o, sizeof *o);
+}
+
+#define SETTER(name, type, field)                                              \
+	void tether_server_opts_set_##name(tether_server_opts *o, type v)      \
+	{                                                                      \
+		if (o != NULL)                                                 \
+			o->field = v;                                          \
+	}
+SETTER(io_threads, unsigned, io_threads)
+SETTER(workers, unsigned, workers)
+SETTER(max_queued, size_t, max_queued)
+SETTER(max_record, uint32_t, conn.max_record)
+SETTER(max_inbound, uint32_t, conn.max_inbound)
+SETTER(max_outbound, uint32_t, conn.max_outbound)
+SETTER(call_deadline_ms, uint32_t, conn.call_deadline_ms)
+SETTER(max_expiries, uint32_t, conn.max_expiries)
+SETTER(idle_timeout_ms, uint32_t, conn.idle_timeout_ms)
+#undef SETTER
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static bool good(const tether_server *s)
+{
+	return s != NULL && s->magic == SERVER_MAGIC;
+}
+
+tether_status tether_server_new(const tether_server_opts *o,
+				tether_server **out)
+{
+	tether_server *s;
+
+	if (out == NULL)
+		return TETHER_E_INVAL;
+	s = tt_calloc(1, sizeof *s);
+	if (s == NULL)
+		return TETHER_E_NOMEM;
+	if (o != NULL) {
+		s->o = *o;
+	} else {
+		s->o.workers = DEFAULT_WORKERS;
+		s->o.max_queued = DEFAULT_MAX_QUEUED;
+		tt_conn_opts_init(&s->o.conn);
+	}
+	if (s->o.conn.max_record == 0)
+		s->o.conn.max_record = TT_CONN_DEFAULT_MAX_RECORD;
+	uv_mutex_init(&s->mu);
+	uv_cond_init(&s->cv);
+	s->magic = SERVER_MAGIC;
+	s->xid_seed = (uint32_t)tt_io_now_ms() * 2654435761u;
+	*out = s;
+	return TETHER_OK;
+}
+
+static tether_status reg(tether_server *s, const tether_version_desc *vd,
+			 const void *handlers, void *ud, bool blocking)
+{
+	if (!good(s))
+		return TETHER_E_INVAL;
+	if (s->state != ST_NEW)
+		return TETHER_E_STATE;
+	return tt_reg_add(&s->reg, vd, handlers, ud, blocking);
+}
+
+tether_status tether_server_register(tether_server *s,
+				     const tether_version_desc *vd,
+				     const void *handlers, void *ud)
+{
+	return reg(s, vd, handlers, ud, false);
+}
+
+tether_status tether_server_register_blocking(tether_server *s,
+					      const tether_version_desc *vd,
+					      const void *handlers, void *ud)
+{
+	return reg(s, vd, handlers, ud, true);
+}
+
+tether_status tether_server_listen(tether_server *s, const char *endpoint)
+{
+	tt_endpoint ep;
+	listener *l;
+
+	if (!good(s))
+		return TETHER_E_INVAL;
+	if (s->state != ST_NEW)
+		return TETHER_E_STATE;
+	TT_TRY(tt_io_endpoint_parse(endpoint, &ep));
+	if (ep.kind == TT_EP_TLS)
+		return TETHER_E_UNSUPPORTED;
+	if (s->nlis == MAX_LISTENERS)
+		return TETHER_E_BUSY;
+	l = &s->lis[s->nlis];
+	TT_TRY(tt_io_listen(&ep, 128, &l->fd, &l->ep));
+	l->s = s;
+	s->nlis++;
+	return TETHER_OK;
+}
+
+tether_status tether_server_endpoint(tether_server *s, size_t i, char *buf,
+				     size_t cap)
+{
+	if (!good(s) || buf == NULL)
+		return TETHER_E_INVAL;
+	if (i >= s->nlis)
+		return TETHER_E_NOT_FOUND;
+	return tt_io_endpoint_format(&s->lis[i].ep, buf, cap);
+}
+
+unsigned tether_server_connections(tether_server *s)
+{
+	unsigned n;
+	if (!good(s))
+		return 0;
+	uv_mutex_lock(&s->mu);
+	n = s->nconns;
+	uv_mutex_unlock(&s->mu);
+	return n;
+}
+
+/* ---- connections (on their loop thread) ---------------------------------- */
+
+static void conn_gone(tether_conn *c)
+{
+	sloop *sl = c->owner_ud;
+
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		sl->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	tt_rconn_destroy(c);
+	tt_free(c, sizeof *c);
+}
+
+static const tt_rconn_owner server_owner = {conn_gone};
+
+static void conn_on_events(void *ud)
+{
+	tt_rconn_drain(ud);
+}
+
+static void conn_on_closed(void *ud)
+{
+	tether_conn *c = ud;
+	tether_server *s = ((sloop *)c->owner_ud)->s;
+
+	uv_mutex_lock(&s->mu);
+	s->nconns--;
+	uv_cond_broadcast(&s->cv);
+	uv_mutex_unlock(&s->mu);
+	tt_rconn_transport_closed(c);
+}
+
+static const tt_io_conn_cbs server_io_cbs = {conn_on_events, conn_on_closed};
+
+typedef struct accepted {
+	sloop *sl;
+	int fd;
+	tt_peer peer;
+} accepted;
+
+static tether_status conn_open(sloop *sl, int fd, const tt_peer *peer)
+{
+	tether_server *s = sl->s;
+	tt_conn_opts co = s->o.conn;
+	tt_conn *eng;
+	tether_conn *c;
+
+	co.now_ms = tt_io_now_ms();
+	co.xid_seed = s->xid_seed += 0x9e3779b9u;
+	TT_TRY(tt_conn_new(&co, TT_CONN_SERVER, &eng));
+	c = tt_calloc(1, sizeof *c);
+	if (c == NULL) {
+		tt_conn_free(eng);
+		return TETHER_E_NOMEM;
+	}
+	tt_rconn_init(c, eng, &s->reg, s->pool, co.max_record, sl->loop);
+	c->peer = *peer;
+	c->owner = &server_owner, c->owner_ud = sl;
+	if (tt_io_conn_new(sl->loop, fd, eng, &server_io_cbs, c, &c->io) !=
+	    TETHER_OK) {
+		tt_rconn_destroy(c);
+		tt_free(c, sizeof *c);
+		return TETHER_E_NOMEM;
+	}
+	c->next = sl->conns;
+	if (sl->conns != NULL)
+		sl->conns->prev = c;
+	sl->conns = c;
+	uv_mutex_lock(&s->mu);
+	s->nconns++;
+	uv_mutex_unlock(&s->mu);
+	tt_io_conn_update(c->io);
+	return TETHER_OK;
+}
+
+static void accept_task(void *arg)
+{
+	accepted *a = arg;
+	bool stopping;
+
+	uv_mutex_lock(&a->sl->s->mu);
+	stopping = a->sl->s->state != ST_RUNNING;
+	uv_mutex_unlock(&a->sl->s->mu);
+	if (stopping || conn_open(a->sl, a->fd, &a->peer) != TETHER_OK)
+		tt_io_close(a->fd);
+	tt_free(a, sizeof *a);
+}
+
+static void hand_off(tether_server *s, int fd, const tt_peer *peer)
+{
+	accepted *a = tt_alloc(sizeof *a);
+
+	if (a == NULL) {
+		tt_io_close(fd);
+		return;
+	}
+	a->sl = &s->loops[s->rr++ % s->nloops];
+	a->fd = fd, a->peer = *peer;
+	if (tt_io_loop_post(a->sl->loop, accept_task, a) != TETHER_OK) {
+		tt_io_close(fd);
+		tt_free(a, sizeof *a);
+	}
+}
+
+static void on_listen(uv_poll_t *p, int status, int events)
+{
+	listener *l = p->data;
+	tt_peer peer;
+	int fd;
+
+	(void)events;
+	if (status < 0)
+		return;
+	/* Bounded burst per wake-up so one listener cannot starve loop 0. */
+	for (int i = 0; i < 64; i++) {
+		if (tt_io_accept(l->fd, &fd, &peer) != TETHER_OK)
+			return;
+		hand_off(l->s, fd, &peer);
+	}
+}
+
+/* ---- threads ------------------------------------------------------------- */
+
+static tether_status make_loops(tether_server *s)
+{
+	unsigned n = s->o.io_threads ? s->o.io_threads : tt_io_ncpu();
+
+	s->loops = tt_calloc(n, sizeof *s->loops);
+	if (s->loops == NULL)
+		return TETHER_E_NOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		s->loops[i].s = s;
+		TT_TRY(tt_io_loop_new(&s->loops[i].loop));
+		s->nloops++;
+	}
+	if (s->o.workers != 0 && tt_io_pool_new(s->o.workers, s->o.max_queued,
+						&s->pool) != TETHER_OK)
+		return TETHER_E_NOMEM;
+	return TETHER_OK;
+}
+
+static void start_listeners(tether_server *s)
+{
+	uv_loop_t *uv = tt_io_loop_uv(s->loops[0].loop);
+	for (size_t i = 0; i < s->nlis; i++) {
+		listener *l = &s->lis[i];
+		uv_poll_init_socket(uv, &l->poll, l->fd);
+		l->poll.data = l;
+		uv_poll_start(&l->poll, UV_READABLE, on_listen);
+	}
+}
+
+static tether_status prepare(tether_server *s)
+{
+	tether_status st;
+
+	if (!good(s))
+		return TETHER_E_INVAL;
+	if (s->state != ST_NEW)
+		return TETHER_E_STATE;
+	st = make_loops(s);
+	if (st != TETHER_OK)
+		return st;
+	start_listeners(s);
+	uv_mutex_lock(&s->mu);
+	s->state = ST_RUNNING;
+	uv_mutex_unlock(&s->mu);
+	return TETHER_OK;
+}
+
+tether_status tether_server_start(tether_server *s)
+{
+	TT_TRY(prepare(s));
+	for (unsigned i = 0; i < s->nloops; i++)
+		TT_TRY(tt_io_loop_start(s->loops[i].loop));
+	return TETHER_OK;
+}
+
+tether_status tether_server_run(tether_server *s)
+{
+	TT_TRY(prepare(s));
+	s->run_mode = true;
+	for (unsigned i = 1; i < s->nloops; i++)
+		TT_TRY(tt_io_loop_start(s->loops[i].loop));
+	tt_io_loop_run(s->loops[0].loop);
+	return TETHER_OK;
+}
+
+/* ---- stopping ------------------------------------------------------------ */
+
+static void unlink_unix(const tt_endpoint *ep)
+{
+	if (ep->kind == TT_EP_UNIX)
+		unlink(ep->path);
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+	listener *l = h->data;
+	tt_io_close(l->fd);
+	unlink_unix(&l->ep);
+	l->fd = -1;
+}
+
+static void close_listeners_task(void *arg)
+{
+	tether_server *s = arg;
+	for (size_t i = 0; i < s->nlis; i++)
+		uv_close((uv_handle_t *)&s->lis[i].poll, on_listener_closed);
+}
+
+static void drain_task(void *arg)
+{
+	sloop *sl = arg;
+	for (tether_conn *c = sl->conns; c != NULL; c = c->next) {
+		if (c->io == NULL)
+			continue;
+		tt_conn_shutdown(c->eng);
+		tt_io_conn_update(c->io);
+	}
+}
+
+static void abort_task(void *arg)
+{
+	sloop *sl = arg;
+	tether_conn *c = sl->conns;
+
+	while (c != NULL) {
+		/* Updating may free c (last reference): step first. */
+		tether_conn *next = c->next;
+		if (c->io != NULL) {
+			tt_conn_abort(c->eng, TETHER_E_SHUTDOWN);
+			tt_io_conn_update(c->io);
+		}
+		c = next;
+	}
+}
+
+static void post_all(tether_server *s, tt_io_task_fn fn)
+{
+	for (unsigned i = 0; i < s->nloops; i++)
+		(void)tt_io_loop_post(s->loops[i].loop, fn, &s->loops[i]);
+}
+
+/* Waits until no transport is open or ms have passed. */
+static bool wait_conns(tether_server *s, uint32_t ms)
+{
+	uint64_t end = tt_io_now_ms() + ms;
+	bool none;
+
+	uv_mutex_lock(&s->mu);
+	while (s->nconns != 0) {
+		uint64_t now = tt_io_now_ms();
+		if (now >= end)
+			break;
+		(void)uv_cond_timedwait(&s->cv, &s->mu,
+					(end - now) * 1000000u);
+	}
+	none = s->nconns == 0;
+	uv_mutex_unlock(&s->mu);
+	return none;
+}
+
+static bool on_a_loop(const tether_server *s)
+{
+	for (unsigned i = 0; i < s->nloops; i++)
+		if (tt_io_loop_on_thread(s->loops[i].loop))
+			return true;
+	return false;
+}
+
+tether_status tether_server_stop(tether_server *s, uint32_t grace_ms)
+{
+	int state;
+
+	if (!good(s))
+		return TETHER_E_INVAL;
+	if (on_a_loop(s))
+		return TETHER_E_STATE;
+	uv_mutex_lock(&s->mu);
+	state = s->state;
+	if (state == ST_RUNNING)
+		s->state = ST_STOPPING;
+	uv_mutex_unlock(&s->mu);
+	if (state != ST_RUNNING)
+		return TETHER_OK;
+	(void)tt_io_loop_post(s->loops[0].loop, close_listeners_task, s);
+	post_all(s, drain_task);
+	if (!wait_conns(s, grace_ms)) {
+		post_all(s, abort_task);
+		(void)wait_conns(s, ABORT_WAIT_MS);
+	}
+	/* Workers finish; their completions go to the loops, still running. */
+	tt_io_pool_free(s->pool);
+	s->pool = NULL;
+	for (unsigned i = 0; i < s->nloops; i++)
+		tt_io_loop_stop(s->loops[i].loop);
+	for (unsigned i = 0; i < s->nloops; i++)
+		tt_io_loop_join(s->loops[i].loop);
+	uv_mutex_lock(&s->mu);
+	s->state = ST_STOPPED;
+	uv_mutex_unlock(&s->mu);
+	return TETHER_OK;
+}
+
+static void free_loops(tether_server *s)
+{
+	for (unsigned i = 0; i < s->nloops; i++) {
+		sloop *sl = &s->loops[i];
+		/* Connections kept by contexts never answered. */
+		while (sl->conns != NULL) {
+			tether_conn *c = sl->conns;
+			sl->conns = c->next;
+			tt_rconn_destroy(c);
+			tt_free(c, sizeof *c);
+		}
+		tt_io_loop_free(sl->loop);
+	}
+	tt_free(s->loops, (size_t)s->nloops * sizeof *s->loops);
+}
+
+void tether_server_free(tether_server *s)
+{
+	if (!good(s))
+		return;
+	TT_IGNORE(tether_server_stop(s, 0));
+	tt_io_pool_free(s->pool);
+	for (size_t i = 0; i < s->nlis; i++) {
+		if (s->lis[i].fd >= 0 && s->state == ST_NEW) {
+			tt_io_close(s->lis[i].fd);
+			unlink_unix(&s->lis[i].ep);
+		}
+	}
+	if (s->loops != NULL)
+		free_loops(s);
+	tt_reg_free(&s->reg);
+	uv_cond_destroy(&s->cv);
+	uv_mutex_destroy(&s->mu);
+	s->magic = 0;
+	tt_free(s, sizeof *s);
+}

@@ -1,0 +1,769 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_runtime.c - the client/server runtime over real loopback TCP and
+ * Unix sockets: echo sizes, RPC errors, deadlines, a killed server, refused
+ * connects, async calls, callbacks on the client's connection, a black-hole
+ * client, SO_PEERCRED, graceful stop. Every wait is bounded.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "prog.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static int count_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0;
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* ---- server handlers ---------------------------------------------------- */
+
+static tether_status h_echo(tether_call_ctx *ctx, const tp_bytes *a,
+			    tp_bytes *r)
+{
+	(void)ctx;
+	*r = *a; /* arguments live in the call's arena until the reply */
+	return TETHER_OK;
+}
+
+static tether_status h_slow(tether_call_ctx *ctx, const uint32_t *ms,
+			    uint32_t *r)
+{
+	(void)ctx;
+	sleep_ms(*ms); /* registered blocking (v2): runs on a worker */
+	*r = *ms;
+	return TETHER_OK;
+}
+
+typedef struct sub_state {
+	tether_call_ctx *ctx;
+	uint32_t count, size, sent, done, answered;
+	tp_bytes payload;
+} sub_state;
+
+static void sub_pump(sub_state *s);
+
+static void sub_done(tether_status st, void *res, void *ud)
+{
+	sub_state *s = ud;
+	s->done++;
+	if (st == TETHER_OK && *(uint32_t *)res == s->size)
+		s->answered++;
+	sub_pump(s);
+}
+
+/* Keeps callbacks in flight up to the connection's cap (E_BUSY), never
+ * waiting: completions pump more; the last one replies. */
+static void sub_pump(sub_state *s)
+{
+	while (s->sent < s->count) {
+		tether_status st = tether_call_async(
+			tether_ctx_conn(s->ctx), tp_notify_pd, &s->payload, 0,
+			(tether_generic_fn)sub_done, s);
+		if (st == TETHER_E_BUSY && s->sent > s->done)
+			break;
+		s->sent++;
+		if (st != TETHER_OK)
+			s->done++; /* refused: counts as not answered */
+	}
+	if (s->done == s->count) {
+		uint32_t answered = s->answered;
+		tether_call_ctx *ctx = s->ctx;
+		free(s->payload.val);
+		free(s);
+		/* Fails harmlessly when the connection is gone. */
+		tether_status st = tether_ctx_reply(ctx, &answered);
+		(void)st;
+	}
+}
+
+static tether_status h_subscribe(tether_call_ctx *ctx, const tp_sub_args *a,
+				 uint32_t *r)
+{
+	sub_state *s = calloc(1, sizeof *s);
+	(void)r;
+	if (s == NULL)
+		return TETHER_E_NOMEM;
+	s->ctx = ctx, s->count = a->count, s->size = a->size;
+	s->payload.len = a->size;
+	s->payload.val = calloc(1, a->size ? a->size : 1);
+	memset(s->payload.val, 0x5a, a->size);
+	if (a->count == 0) {
+		*r = 0;
+		free(s->payload.val);
+		free(s);
+		return TETHER_OK;
+	}
+	sub_pump(s);
+	return TETHER_E_DEFERRED;
+}
+
+static tether_status h_whoami(tether_call_ctx *ctx, uint32_t *r)
+{
+	uint32_t uid;
+	*r = tether_ctx_peer_cred(ctx, &uid, NULL, NULL) == TETHER_OK
+		     ? uid
+		     : 0xFFFFFFFFu;
+	return TETHER_OK;
+}
+
+static tether_status h_hold(tether_call_ctx *ctx, const uint32_t *a,
+			    uint32_t *r)
+{
+	(void)ctx;
+	*r = *a;
+	return TETHER_OK;
+}
+
+static const tp_handlers handlers = {h_echo, h_slow, h_subscribe, h_whoami,
+				     h_hold};
+
+/* ---- client callback handler -------------------------------------------- */
+
+static tether_status h_notify(tether_call_ctx *ctx, const tp_bytes *a,
+			      uint32_t *r)
+{
+	(void)ctx;
+	*r = a->len;
+	return TETHER_OK;
+}
+
+static const tp_cb_handlers cb_handlers = {h_notify};
+
+/* ---- fixture ------------------------------------------------------------ */
+
+typedef struct fixture {
+	tether_server *s;
+	char tcp[128], unix_ep[128];
+} fixture;
+
+static void server_up(fixture *f, tether_server_opts *o)
+{
+	char path[96];
+	snprintf(path, sizeof path, "unix:/tmp/tether-integ-%d.sock",
+		 (int)getpid());
+	assert_int_equal(tether_server_new(o, &f->s), TETHER_OK);
+	assert_int_equal(tether_server_register(f->s, &tp_v1, &handlers, NULL),
+			 TETHER_OK);
+	assert_int_equal(tether_server_register_blocking(f->s, &tp_v2,
+							 &handlers, NULL),
+			 TETHER_OK);
+	assert_int_equal(tether_server_listen(f->s, "tcp://127.0.0.1:0"),
+			 TETHER_OK);
+	assert_int_equal(tether_server_listen(f->s, path), TETHER_OK);
+	assert_int_equal(tether_server_endpoint(f->s, 0, f->tcp, sizeof f->tcp),
+			 TETHER_OK);
+	assert_int_equal(tether_server_endpoint(f->s, 1, f->unix_ep,
+						sizeof f->unix_ep),
+			 TETHER_OK);
+	assert_int_equal(tether_server_start(f->s), TETHER_OK);
+}
+
+static int setup(void **state)
+{
+	fixture *f = calloc(1, sizeof *f);
+	tether_server_opts *o;
+	assert_int_equal(tether_server_opts_new(&o), TETHER_OK);
+	tether_server_opts_set_io_threads(o, 2);
+	tether_server_opts_set_workers(o, 2);
+	server_up(f, o);
+	tether_server_opts_free(o);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fixture *f = *state;
+	tether_server_free(f->s);
+	free(f);
+	return 0;
+}
+
+static tether_client *connect_ok(const char *ep)
+{
+	tether_client *c = NULL;
+	assert_int_equal(tether_client_connect(ep, NULL, &c), TETHER_OK);
+	return c;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void echo_sizes(const char *ep)
+{
+	static const uint32_t sizes[] = {0, 1, 3, 4, 1000, 1024 * 1024};
+	tether_client *c = connect_ok(ep);
+	tether_arena *a;
+
+	assert_int_equal(tether_arena_new(4u << 20, &a), TETHER_OK);
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		tp_bytes in = {sizes[i], malloc(sizes[i] + 1)}, out = {0};
+		for (uint32_t k = 0; k < sizes[i]; k++)
+			in.val[k] = (uint8_t)(k * 7 + i);
+		assert_int_equal(tether_call(c, tp_echo_pd, &in, &out, a, 0),
+				 TETHER_OK);
+		assert_int_equal(out.len, sizes[i]);
+		if (sizes[i] != 0)
+			assert_memory_equal(out.val, in.val, sizes[i]);
+		free(in.val);
+		tether_arena_reset(a);
+	}
+	/* The NULL procedure answers for every served version. */
+	assert_int_equal(tether_call(c, &tp_ping_pd, NULL, NULL, a, 0),
+			 TETHER_OK);
+	tether_arena_free(a);
+	tether_client_free(c);
+}
+
+static void test_echo_tcp(void **state)
+{
+	echo_sizes(((fixture *)*state)->tcp);
+}
+
+static void test_echo_unix(void **state)
+{
+	echo_sizes(((fixture *)*state)->unix_ep);
+}
+
+static void test_echo_ipv6(void **state)
+{
+	tether_server *s;
+	char ep[128];
+	tether_client *c;
+	tp_bytes in = {3, (uint8_t *)"abc"}, out = {0};
+	tether_arena *a;
+	(void)state;
+	assert_int_equal(tether_server_new(NULL, &s), TETHER_OK);
+	assert_int_equal(tether_server_register(s, &tp_v1, &handlers, NULL),
+			 TETHER_OK);
+	assert_int_equal(tether_server_listen(s, "tcp://[::1]:0"), TETHER_OK);
+	assert_int_equal(tether_server_endpoint(s, 0, ep, sizeof ep),
+			 TETHER_OK);
+	assert_non_null(strstr(ep, "tcp://[::1]:"));
+	assert_int_equal(tether_server_start(s), TETHER_OK);
+	c = connect_ok(ep);
+	assert_int_equal(tether_arena_new(1 << 16, &a), TETHER_OK);
+	assert_int_equal(tether_call(c, tp_echo_pd, &in, &out, a, 0),
+			 TETHER_OK);
+	assert_int_equal(out.len, 3);
+	assert_memory_equal(out.val, "abc", 3);
+	tether_arena_free(a);
+	tether_client_free(c);
+	assert_int_equal(tether_server_stop(s, 1000), TETHER_OK);
+	tether_server_free(s);
+}
+
+static void test_rpc_errors(void **state)
+{
+	fixture *f = *state;
+	tether_client *c = connect_ok(f->tcp);
+	tether_arena *a;
+	uint32_t bad = 0xFFFFFFF0u; /* a length no record can hold */
+	tp_bytes in = {1, (uint8_t *)"x"}, out;
+
+	assert_int_equal(tether_arena_new(1 << 16, &a), TETHER_OK);
+	assert_int_equal(tether_call(c, &tp_no_prog_pd, &in, &out, a, 0),
+			 TETHER_E_PROG_UNAVAIL);
+	assert_int_equal(tether_call(c, &tp_no_vers_pd, &in, &out, a, 0),
+			 TETHER_E_PROG_MISMATCH);
+	assert_int_equal(tether_call(c, &tp_no_proc_pd, NULL, NULL, a, 0),
+			 TETHER_E_PROC_UNAVAIL);
+	assert_int_equal(tether_call(c, &tp_bad_args_pd, &bad, &out, a, 0),
+			 TETHER_E_GARBAGE_ARGS);
+	/* The connection is still good after every error. */
+	assert_int_equal(tether_call(c, tp_echo_pd, &in, &out, a, 0),
+			 TETHER_OK);
+	assert_int_equal(out.len, 1);
+	tether_arena_free(a);
+	tether_client_free(c);
+}
+
+/* ---- raw sockets -------------------------------------------------------- */
+
+static int raw_connect_unix(const char *ep)
+{
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	snprintf(un.sun_path, sizeof un.sun_path, "%s", ep + 5);
+	assert_int_equal(connect(fd, (struct sockaddr *)&un, sizeof un), 0);
+	return fd;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24), p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8), p[3] = (uint8_t)v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* A record-marked CALL (RFC 5531 §9, §11) with AUTH_NONE and n arg words. */
+static size_t raw_call(uint8_t *b, uint32_t xid, uint32_t rpcvers,
+		       uint32_t prog, uint32_t vers, uint32_t proc,
+		       const uint32_t *args, size_t n)
+{
+	uint32_t w[32] = {0, xid, 0, rpcvers, prog, vers, proc, 0, 0, 0, 0};
+	size_t words = 11 + n;
+	for (size_t i = 0; i < n; i++)
+		w[11 + i] = args[i];
+	w[0] = 0x80000000u | (uint32_t)((words - 1) * 4);
+	for (size_t i = 0; i < words; i++)
+		put32(b + 4 * i, w[i]);
+	return words * 4;
+}
+
+static size_t read_some(int fd, uint8_t *b, size_t cap, unsigned ms)
+{
+	size_t got = 0;
+	uint64_t end = now_ms() + ms;
+	while (got < cap && now_ms() < end) {
+		struct pollfd p = {fd, POLLIN, 0};
+		ssize_t n;
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		n = read(fd, b + got, cap - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
+}
+
+static void test_rpcvers3(void **state)
+{
+	fixture *f = *state;
+	uint8_t b[128];
+	int fd = raw_connect_unix(f->unix_ep);
+	size_t n = raw_call(b, 0x1234, 3, TP_PROG, 1, 0, NULL, 0);
+
+	assert_int_equal(write(fd, b, n), (ssize_t)n);
+	/* mark, xid, REPLY, MSG_DENIED, RPC_MISMATCH, low 2, high 2 */
+	assert_int_equal(read_some(fd, b, 28, 3000), 28);
+	assert_int_equal(get32(b), 0x80000000u | 24);
+	assert_int_equal(get32(b + 4), 0x1234);
+	assert_int_equal(get32(b + 8), 1);
+	assert_int_equal(get32(b + 12), 1);
+	assert_int_equal(get32(b + 16), 0);
+	assert_int_equal(get32(b + 20), 2);
+	assert_int_equal(get32(b + 24), 2);
+	close(fd);
+}
+
+static void test_deadline(void **state)
+{
+	fixture *f = *state;
+	tether_client *c = connect_ok(f->tcp);
+	uint32_t ms = 1500, r = 0;
+	uint64_t t0 = now_ms();
+
+	assert_int_equal(tether_call(c, tp_v2_slow_pd, &ms, &r, NULL, 200),
+			 TETHER_E_TIMEOUT);
+	assert_true(now_ms() - t0 < 1200);
+	assert_true(now_ms() - t0 >= 190);
+	/* A short blocking call on the worker pool still works. */
+	ms = 10;
+	assert_int_equal(tether_call(c, tp_v2_slow_pd, &ms, &r, NULL, 5000),
+			 TETHER_OK);
+	assert_int_equal(r, 10);
+	tether_client_free(c);
+}
+
+static void test_refused(void **state)
+{
+	tether_client *c = NULL;
+	char path[96];
+	(void)state;
+	/* Port 1 on loopback: nobody listens there in a test container. */
+	assert_int_equal(tether_client_connect("tcp://127.0.0.1:1", NULL, &c),
+			 TETHER_E_REFUSED);
+	snprintf(path, sizeof path, "unix:/tmp/tether-none-%d.sock",
+		 (int)getpid());
+	assert_int_equal(tether_client_connect(path, NULL, &c),
+			 TETHER_E_REFUSED);
+	assert_int_equal(tether_client_connect("tcp://nope", NULL, &c),
+			 TETHER_E_BAD_ENDPOINT);
+	assert_int_equal(tether_client_connect("tls://127.0.0.1:1", NULL, &c),
+			 TETHER_E_UNSUPPORTED);
+	assert_null(c);
+}
+
+static void *killer(void *arg)
+{
+	sleep_ms(300);
+	kill(*(pid_t *)arg, SIGKILL);
+	return NULL;
+}
+
+static void test_server_killed(void **state)
+{
+	int pfd[2];
+	pid_t pid;
+	char ep[128] = {0};
+	(void)state;
+
+	assert_int_equal(pipe(pfd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		tether_server *s;
+		close(pfd[0]);
+		alarm(30); /* never outlive the test */
+		if (tether_server_new(NULL, &s) != TETHER_OK ||
+		    tether_server_register_blocking(s, &tp_v2, &handlers,
+						    NULL) != TETHER_OK ||
+		    tether_server_listen(s, "tcp://127.0.0.1:0") != TETHER_OK ||
+		    tether_server_endpoint(s, 0, ep, sizeof ep) != TETHER_OK ||
+		    tether_server_start(s) != TETHER_OK)
+			_exit(1);
+		if (write(pfd[1], ep, sizeof ep) != (ssize_t)sizeof ep)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(pfd[1]);
+	assert_int_equal(read(pfd[0], ep, sizeof ep), (ssize_t)sizeof ep);
+	close(pfd[0]);
+	{
+		tether_client *c = connect_ok(ep);
+		pthread_t t;
+		uint32_t ms = 5000, r;
+		uint64_t t0 = now_ms();
+		assert_int_equal(pthread_create(&t, NULL, killer, &pid), 0);
+		assert_int_equal(tether_call(c, tp_v2_slow_pd, &ms, &r, NULL,
+					     10000),
+				 TETHER_E_CLOSED);
+		assert_true(now_ms() - t0 < 4000);
+		pthread_join(t, NULL);
+		assert_int_equal(tether_client_status(c), TETHER_E_CLOSED);
+		/* Later calls fail at once with the same status. */
+		assert_int_equal(tether_call(c, tp_v2_slow_pd, &ms, &r, NULL,
+					     1000),
+				 TETHER_E_CLOSED);
+		tether_client_free(c);
+	}
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+}
+
+/* ---- async -------------------------------------------------------------- */
+
+typedef struct async_state {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int done, ok;
+} async_state;
+
+static void async_done(tether_status st, void *res, void *ud)
+{
+	async_state *s = ud;
+	tp_bytes *b = res;
+	pthread_mutex_lock(&s->mu);
+	s->done++;
+	if (st == TETHER_OK && b->len == 100 && b->val[0] == 0x33 &&
+	    b->val[99] == 0x33)
+		s->ok++;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void test_async_64(void **state)
+{
+	fixture *f = *state;
+	tether_client_opts *o;
+	tether_client *c;
+	async_state s = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+			 0, 0};
+	uint8_t buf[100];
+	tp_bytes in = {100, buf}, out;
+	tether_arena *a;
+	uint64_t end = now_ms() + 10000;
+
+	memset(buf, 0x33, sizeof buf);
+	assert_int_equal(tether_client_opts_new(&o), TETHER_OK);
+	tether_client_opts_set_max_outbound(o, 64);
+	assert_int_equal(tether_client_connect(f->unix_ep, o, &c), TETHER_OK);
+	tether_client_opts_free(o);
+	assert_int_equal(tether_client_start(c), TETHER_OK);
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(tether_call_async(tether_client_conn(c),
+						   tp_echo_pd, &in, 0,
+						   (tether_generic_fn)async_done,
+						   &s),
+				 TETHER_OK);
+	pthread_mutex_lock(&s.mu);
+	while (s.done < 64 && now_ms() < end) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 50000000;
+		if (ts.tv_nsec >= 1000000000)
+			ts.tv_sec++, ts.tv_nsec -= 1000000000;
+		pthread_cond_timedwait(&s.cv, &s.mu, &ts);
+	}
+	pthread_mutex_unlock(&s.mu);
+	assert_int_equal(s.done, 64);
+	assert_int_equal(s.ok, 64);
+	/* A blocking call on a started client goes through its loop. */
+	assert_int_equal(tether_arena_new(1 << 16, &a), TETHER_OK);
+	assert_int_equal(tether_call(c, tp_echo_pd, &in, &out, a, 0),
+			 TETHER_OK);
+	assert_int_equal(out.len, 100);
+	tether_arena_free(a);
+	tether_client_free(c);
+}
+
+/* ---- callbacks ---------------------------------------------------------- */
+
+static void callbacks(const char *ep, uint32_t n)
+{
+	tether_client *c = connect_ok(ep);
+	tp_sub_args args = {n, 16};
+	uint32_t answered = 0;
+
+	assert_int_equal(tether_client_register(c, &tp_cb_v1, &cb_handlers,
+						NULL),
+			 TETHER_OK);
+	assert_int_equal(tether_call(c, tp_sub_pd, &args, &answered, NULL,
+				     60000),
+			 TETHER_OK);
+	assert_int_equal(answered, n);
+	tether_client_free(c);
+}
+
+static void test_callbacks_tcp(void **state)
+{
+	callbacks(((fixture *)*state)->tcp, 10000);
+}
+
+static void test_callbacks_unix(void **state)
+{
+	callbacks(((fixture *)*state)->unix_ep, 10000);
+}
+
+static void test_callbacks_unregistered(void **state)
+{
+	/* A client that registered nothing answers PROG_UNAVAIL: the server's
+	 * callbacks fail and SUBSCRIBE reports none answered. */
+	fixture *f = *state;
+	tether_client *c = connect_ok(f->tcp);
+	tp_sub_args args = {5, 4};
+	uint32_t answered = 99;
+	assert_int_equal(tether_call(c, tp_sub_pd, &args, &answered, NULL,
+				     10000),
+			 TETHER_OK);
+	assert_int_equal(answered, 0);
+	tether_client_free(c);
+}
+
+/* A client that subscribes and never answers a callback is cut off after
+ * repeated expiries, while another client is served normally, with no
+ * extra server thread. */
+static void test_black_hole(void **state)
+{
+	fixture f;
+	tether_server_opts *o;
+	uint8_t b[256];
+	uint32_t args[2] = {1000, 8};
+	int fd, threads_before, threads_during = -1;
+	uint64_t t0, end;
+	bool eof = false;
+	tether_client *good;
+	tether_arena *a;
+	(void)state;
+
+	assert_int_equal(tether_server_opts_new(&o), TETHER_OK);
+	tether_server_opts_set_io_threads(o, 1);
+	tether_server_opts_set_workers(o, 1);
+	tether_server_opts_set_call_deadline_ms(o, 200);
+	tether_server_opts_set_max_expiries(o, 4);
+	server_up(&f, o);
+	tether_server_opts_free(o);
+	good = connect_ok(f.tcp);
+	assert_int_equal(tether_arena_new(1 << 16, &a), TETHER_OK);
+	threads_before = count_threads();
+
+	fd = raw_connect_unix(f.unix_ep);
+	{
+		size_t n = raw_call(b, 7, 2, TP_PROG, 1, TP_SUBSCRIBE, args, 2);
+		assert_int_equal(write(fd, b, n), (ssize_t)n);
+	}
+	t0 = now_ms();
+	end = t0 + 5000;
+	while (!eof && now_ms() < end) {
+		tp_bytes in = {2, (uint8_t *)"ok"}, out;
+		struct pollfd p = {fd, POLLIN, 0};
+		/* The good client is served meanwhile. */
+		assert_int_equal(tether_call(good, tp_echo_pd, &in, &out, a, 0),
+				 TETHER_OK);
+		assert_int_equal(out.len, 2);
+		tether_arena_reset(a);
+		if (threads_during < 0 && now_ms() - t0 > 100)
+			threads_during = count_threads();
+		if (poll(&p, 1, 20) > 0) {
+			/* Swallow the callbacks without answering them. */
+			ssize_t n = read(fd, b, sizeof b);
+			eof = n <= 0;
+		}
+	}
+	assert_true(eof);
+	assert_true(now_ms() - t0 < 3000);
+	assert_int_equal(threads_during, threads_before);
+	for (int i = 0; i < 100 && tether_server_connections(f.s) != 1; i++)
+		sleep_ms(10);
+	assert_int_equal(tether_server_connections(f.s), 1);
+	close(fd);
+	tether_arena_free(a);
+	tether_client_free(good);
+	tether_server_free(f.s);
+}
+
+/* ---- identity, stop ----------------------------------------------------- */
+
+static void test_peercred(void **state)
+{
+	fixture *f = *state;
+	tether_client *c = connect_ok(f->unix_ep);
+	uint32_t uid = 0;
+	assert_int_equal(tether_call(c, tp_whoami_pd, NULL, &uid, NULL, 0),
+			 TETHER_OK);
+	assert_int_equal(uid, (uint32_t)getuid());
+	tether_client_free(c);
+	c = connect_ok(f->tcp);
+	assert_int_equal(tether_call(c, tp_whoami_pd, NULL, &uid, NULL, 0),
+			 TETHER_OK);
+	assert_int_equal(uid, 0xFFFFFFFFu); /* no kernel credentials on TCP */
+	tether_client_free(c);
+}
+
+typedef struct slow_call {
+	const char *ep;
+	uint32_t ms;
+	tether_status st;
+	uint32_t r;
+} slow_call;
+
+static void *slow_caller(void *arg)
+{
+	slow_call *sc = arg;
+	tether_client *c;
+	sc->st = tether_client_connect(sc->ep, NULL, &c);
+	if (sc->st != TETHER_OK)
+		return NULL;
+	sc->st = tether_call(c, tp_v2_slow_pd, &sc->ms, &sc->r, NULL, 10000);
+	tether_client_free(c);
+	return NULL;
+}
+
+static void test_graceful_stop(void **state)
+{
+	fixture f;
+	pthread_t t;
+	slow_call sc;
+	tether_client *c = NULL;
+	uint64_t t0;
+	void *fx;
+	(void)state;
+
+	/* In-flight call finishes within the grace period. */
+	assert_int_equal(setup(&fx), 0);
+	f = *(fixture *)fx;
+	free(fx);
+	sc = (slow_call){f.tcp, 400, TETHER_E_STATE, 0};
+	assert_int_equal(pthread_create(&t, NULL, slow_caller, &sc), 0);
+	sleep_ms(150);
+	t0 = now_ms();
+	assert_int_equal(tether_server_stop(f.s, 3000), TETHER_OK);
+	pthread_join(t, NULL);
+	assert_int_equal(sc.st, TETHER_OK);
+	assert_int_equal(sc.r, 400);
+	assert_true(now_ms() - t0 < 2500);
+	assert_int_equal(tether_client_connect(f.tcp, NULL, &c),
+			 TETHER_E_REFUSED);
+	assert_int_equal(tether_client_connect(f.unix_ep, NULL, &c),
+			 TETHER_E_REFUSED);
+	tether_server_free(f.s);
+
+	/* Past the grace period the connection is aborted. */
+	assert_int_equal(setup(&fx), 0);
+	f = *(fixture *)fx;
+	free(fx);
+	sc = (slow_call){f.unix_ep, 1200, TETHER_E_STATE, 0};
+	assert_int_equal(pthread_create(&t, NULL, slow_caller, &sc), 0);
+	sleep_ms(150);
+	assert_int_equal(tether_server_stop(f.s, 100), TETHER_OK);
+	pthread_join(t, NULL);
+	assert_int_equal(sc.st, TETHER_E_CLOSED);
+	tether_server_free(f.s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_echo_tcp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_echo_unix, setup,
+						teardown),
+		cmocka_unit_test(test_echo_ipv6),
+		cmocka_unit_test_setup_teardown(test_rpc_errors, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rpcvers3, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_server_killed),
+		cmocka_unit_test_setup_teardown(test_async_64, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_callbacks_tcp, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_callbacks_unix, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_callbacks_unregistered,
+						setup, teardown),
+		cmocka_unit_test(test_black_hole),
+		cmocka_unit_test_setup_teardown(test_peercred, setup, teardown),
+		cmocka_unit_test(test_graceful_stop),
+	};
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
