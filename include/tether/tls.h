@@ -62,10 +62,10 @@ tether_tls_config_set_expected_peer(tether_tls_config *c, const char *name);
 /* Server side: require a client certificate (default true). false gives
  * server-authenticated-only TLS: the server does not ask for one. */
 TETHER_API void tether_tls_config_set_require_client_cert(tether_tls_config *c,
-							   bool on);
+							  bool on);
 /* Allow TLS session tickets / resumption (default false). */
 TETHER_API void tether_tls_config_set_allow_resumption(tether_tls_config *c,
-							bool on);
+						       bool on);
 /* Handshake deadline in ms (default 5000; 0 restores the default). The
  * driver enforces it with its clock. */
 TETHER_API void tether_tls_config_set_handshake_timeout_ms(tether_tls_config *c,
@@ -96,7 +96,8 @@ typedef struct tether_peer_identity tether_peer_identity;
  * tether_peer_identity_free(id); never NULL ("" when absent). */
 TETHER_API tether_peer_kind
 tether_peer_identity_kind(const tether_peer_identity *id);
-TETHER_API const char *tether_peer_identity_name(const tether_peer_identity *id);
+TETHER_API const char *
+tether_peer_identity_name(const tether_peer_identity *id);
 TETHER_API tether_peer_name_source
 tether_peer_identity_name_source(const tether_peer_identity *id);
 /* SHA-256 of the peer certificate (DER), 64 lowercase hex digits; "" unless
@@ -121,24 +122,25 @@ typedef struct tether_cert_opts tether_cert_opts;
 /* Options for one certificate: subject CN, SANs, validity, usage. Defaults:
  * no name, valid from 5 minutes ago for 365 days, usage SERVER. Caller
  * frees with tether_cert_opts_free(). */
-TETHER_API TETHER_WUR tether_status tether_cert_opts_new(tether_cert_opts **out);
+TETHER_API TETHER_WUR tether_status
+tether_cert_opts_new(tether_cert_opts **out);
 TETHER_API void tether_cert_opts_free(tether_cert_opts *o);
 /* Copies the string; TETHER_E_INVAL (NULL/empty/over 255 bytes, or for an
  * IP not a valid IPv4/IPv6 literal), TETHER_E_TOO_LARGE (more than 16
  * SANs), TETHER_E_NOMEM. */
 TETHER_API TETHER_WUR tether_status
 tether_cert_opts_set_common_name(tether_cert_opts *o, const char *cn);
-TETHER_API TETHER_WUR tether_status tether_cert_opts_add_dns(tether_cert_opts *o,
-							     const char *dns);
+TETHER_API TETHER_WUR tether_status
+tether_cert_opts_add_dns(tether_cert_opts *o, const char *dns);
 TETHER_API TETHER_WUR tether_status tether_cert_opts_add_ip(tether_cert_opts *o,
 							    const char *ip);
-TETHER_API TETHER_WUR tether_status tether_cert_opts_add_uri(tether_cert_opts *o,
-							     const char *uri);
-/* Validity as offsets in seconds from now; not_after <= 0 makes an already
- * expired certificate (for tests). TETHER_E_INVAL if not_after <= not_before. */
 TETHER_API TETHER_WUR tether_status
-tether_cert_opts_set_validity(tether_cert_opts *o, int64_t not_before_s,
-			      int64_t not_after_s);
+tether_cert_opts_add_uri(tether_cert_opts *o, const char *uri);
+/* Validity as offsets in seconds from now; not_after <= 0 makes an already
+ * expired certificate (for tests). TETHER_E_INVAL if not_after <= not_before.
+ */
+TETHER_API TETHER_WUR tether_status tether_cert_opts_set_validity(
+    tether_cert_opts *o, int64_t not_before_s, int64_t not_after_s);
 /* TETHER_CERT_SERVER and/or TETHER_CERT_CLIENT; TETHER_E_INVAL otherwise. */
 TETHER_API TETHER_WUR tether_status
 tether_cert_opts_set_usage(tether_cert_opts *o, unsigned usage);
@@ -148,18 +150,16 @@ tether_cert_opts_set_usage(tether_cert_opts *o, unsigned usage);
  * 0644) and key_path (mode 0600). Neither file may exist (O_EXCL): a
  * present file gives TETHER_E_IO and is left alone. TETHER_E_CERT if OpenSSL
  * fails, TETHER_E_NOMEM. */
-TETHER_API TETHER_WUR tether_status
-tether_certs_make_ca(const tether_cert_opts *o, const char *cert_path,
-		     const char *key_path);
+TETHER_API TETHER_WUR tether_status tether_certs_make_ca(
+    const tether_cert_opts *o, const char *cert_path, const char *key_path);
 /* Issues a leaf certificate (EC P-256, CA:FALSE, digitalSignature, the
  * usages and SANs of o) signed by the CA in ca_cert_path/ca_key_path, and
  * writes cert_path (0644) and key_path (0600) as above. o needs a common
  * name or at least one SAN (TETHER_E_INVAL). TETHER_E_CERT if the CA files
  * cannot be read or do not match. */
-TETHER_API TETHER_WUR tether_status
-tether_certs_issue(const tether_cert_opts *o, const char *ca_cert_path,
-		   const char *ca_key_path, const char *cert_path,
-		   const char *key_path);
+TETHER_API TETHER_WUR tether_status tether_certs_issue(
+    const tether_cert_opts *o, const char *ca_cert_path,
+    const char *ca_key_path, const char *cert_path, const char *key_path);
 
 #ifdef __cplusplus
 }

@@ -222,14 +222,13 @@ static bool add_sans(X509 *x, const tether_cert_opts *o)
 			GENERAL_NAME_free(g);
 	}
 	ok = ok && X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0,
-				 X509V3_ADD_DEFAULT) == 1;
+				     X509V3_ADD_DEFAULT) == 1;
 	GENERAL_NAMES_free(gens);
 	return ok;
 }
 
 /* Version 3, serial, validity, subject, public key. */
-static X509 *new_cert(const tether_cert_opts *o, const char *cn,
-		      EVP_PKEY *key)
+static X509 *new_cert(const tether_cert_opts *o, const char *cn, EVP_PKEY *key)
 {
 	X509 *x = X509_new();
 	if (x == NULL)
@@ -238,7 +237,7 @@ static X509 *new_cert(const tether_cert_opts *o, const char *cn,
 		  X509_gmtime_adj(X509_getm_notBefore(x),
 				  (long)o->not_before) != NULL &&
 		  X509_gmtime_adj(X509_getm_notAfter(x), (long)o->not_after) !=
-			  NULL &&
+		      NULL &&
 		  (cn == NULL || set_name(X509_get_subject_name(x), cn)) &&
 		  X509_set_pubkey(x, key) == 1;
 	if (!ok) {

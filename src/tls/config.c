@@ -121,7 +121,7 @@ void tether_tls_config_set_handshake_timeout_ms(tether_tls_config *c,
 {
 	if (c != NULL && c->magic == TT_TLS_CONFIG_MAGIC)
 		c->handshake_timeout_ms =
-			ms ? ms : TETHER_TLS_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+		    ms ? ms : TETHER_TLS_DEFAULT_HANDSHAKE_TIMEOUT_MS;
 }
 
 uint32_t tether_tls_config_handshake_timeout_ms(const tether_tls_config *c)

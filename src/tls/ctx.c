@@ -56,7 +56,8 @@ static tether_status load_files(tt_tls_ctx *c, const tether_tls_config *cfg,
 	SSL_CTX *s = c->ssl_ctx;
 	if (cfg->ca_file != NULL &&
 	    SSL_CTX_load_verify_file(s, cfg->ca_file) != 1)
-		return fail(TETHER_E_CERT, reason, cap, "CA file", cfg->ca_file);
+		return fail(TETHER_E_CERT, reason, cap, "CA file",
+			    cfg->ca_file);
 	if (cfg->ca_dir != NULL && SSL_CTX_load_verify_dir(s, cfg->ca_dir) != 1)
 		return fail(TETHER_E_CERT, reason, cap, "CA dir", cfg->ca_dir);
 	c->has_ca = cfg->ca_file != NULL || cfg->ca_dir != NULL;

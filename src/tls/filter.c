@@ -195,8 +195,8 @@ static void drain(tt_tls *t)
 			fail(t, TETHER_E_NOMEM);
 			return;
 		}
-		int r = BIO_read(t->wbio, t->net_out.p + t->net_out.off +
-						 t->net_out.len,
+		int r = BIO_read(t->wbio,
+				 t->net_out.p + t->net_out.off + t->net_out.len,
 				 (int)pend);
 		if (r <= 0)
 			return;
@@ -225,8 +225,8 @@ static int hello_cb(SSL *s, int *al, void *arg)
 		return SSL_CLIENT_HELLO_ERROR;
 	t->hello_seen = true;
 	if (SSL_client_hello_get0_ext(
-		    s, TLSEXT_TYPE_application_layer_protocol_negotiation, &p,
-		    &n) != 1) {
+		s, TLSEXT_TYPE_application_layer_protocol_negotiation, &p,
+		&n) != 1) {
 		note(t, "client offered no ALPN (RFC 9289 requires sunrpc)");
 		*al = SSL_AD_NO_APPLICATION_PROTOCOL;
 		return SSL_CLIENT_HELLO_ERROR;
@@ -281,7 +281,7 @@ static void sanitize(const char *in, char *out, size_t cap)
 static int verify_cb(int ok, X509_STORE_CTX *xs)
 {
 	SSL *s = X509_STORE_CTX_get_ex_data(
-		xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	    xs, SSL_get_ex_data_X509_STORE_CTX_idx());
 	tt_tls *t = s ? of_ssl(s) : NULL;
 	if (!ok || t == NULL || t->role != TT_TLS_SERVER ||
 	    t->expected_peer == NULL || X509_STORE_CTX_get_error_depth(xs) != 0)
@@ -348,8 +348,8 @@ static tether_status setup_ssl(tt_tls *t, tt_tls_ctx *ctx)
 		SSL_set_accept_state(t->ssl);
 		SSL_set_verify(t->ssl,
 			       SSL_VERIFY_PEER |
-				       SSL_VERIFY_FAIL_IF_NO_PEER_CERT |
-				       SSL_VERIFY_CLIENT_ONCE,
+				   SSL_VERIFY_FAIL_IF_NO_PEER_CERT |
+				   SSL_VERIFY_CLIENT_ONCE,
 			       verify_cb);
 	} else {
 		SSL_set_accept_state(t->ssl);
@@ -365,8 +365,7 @@ static tether_status check_ctx(const tt_tls_ctx *ctx, tt_tls_role role)
 		return TETHER_E_INVAL;
 	if (role == TT_TLS_SERVER && !ctx->has_cert)
 		return TETHER_E_CERT; /* a server must present a certificate */
-	if ((role == TT_TLS_CLIENT || ctx->require_client_cert) &&
-	    !ctx->has_ca)
+	if ((role == TT_TLS_CLIENT || ctx->require_client_cert) && !ctx->has_ca)
 		return TETHER_E_CERT; /* nothing to verify the peer with */
 	if (role == TT_TLS_SERVER && !ctx->require_client_cert &&
 	    ctx->expected_peer != NULL)
@@ -555,8 +554,8 @@ tether_status tt_tls_net_in(tt_tls *t, const uint8_t *in, size_t len,
 		return TETHER_E_CLOSED;
 	size_t pend = BIO_ctrl_pending(t->rbio);
 	size_t room = pend < TT_TLS_MAX_NET_IN_PENDING
-			      ? TT_TLS_MAX_NET_IN_PENDING - pend
-			      : 0;
+			  ? TT_TLS_MAX_NET_IN_PENDING - pend
+			  : 0;
 	size_t n = len < room ? len : room;
 	if (n > 0) {
 		if (BIO_write(t->rbio, in, (int)n) != (int)n) {
@@ -604,9 +603,8 @@ tether_status tt_tls_app_in(tt_tls *t, const uint8_t *in, size_t len,
 	if (t->state != TT_TLS_OPEN || len == 0)
 		return TETHER_OK;
 	size_t q = t->net_out.len;
-	size_t room = q < TT_TLS_MAX_NET_OUT_PENDING
-			      ? TT_TLS_MAX_NET_OUT_PENDING - q
-			      : 0;
+	size_t room =
+	    q < TT_TLS_MAX_NET_OUT_PENDING ? TT_TLS_MAX_NET_OUT_PENDING - q : 0;
 	/* Room is for ciphertext: leave space for the record overhead (22
 	 * bytes per 16 KiB record in TLS 1.3, under 1/64) and one partial
 	 * record. */
@@ -692,8 +690,7 @@ const char *tt_tls_reason(const tt_tls *t)
 
 const char *tt_tls_version(const tt_tls *t)
 {
-	if (!good(t) ||
-	    (t->state != TT_TLS_OPEN && t->state != TT_TLS_CLOSED))
+	if (!good(t) || (t->state != TT_TLS_OPEN && t->state != TT_TLS_CLOSED))
 		return "";
 	return SSL_get_version(t->ssl);
 }

@@ -130,8 +130,7 @@ static bool san_of_type(const GENERAL_NAMES *gens, int type, char *buf,
 {
 	for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
-		if (g->type == type &&
-		    copy_asn1_text(g->d.ia5, buf, cap))
+		if (g->type == type && copy_asn1_text(g->d.ia5, buf, cap))
 			return true;
 	}
 	return false;
@@ -162,7 +161,7 @@ tether_status tt_identity_name_of(const void *x509, char *buf, size_t cap,
 		return TETHER_E_INVAL;
 	buf[0] = '\0';
 	GENERAL_NAMES *gens =
-		X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	    X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 	if (gens != NULL) {
 		if (san_of_type(gens, GEN_URI, buf, cap))
 			*src = TETHER_PEER_NAME_SAN_URI;

@@ -124,7 +124,8 @@ tether_status tt_tls_peer_identity(const tt_tls *t, tether_peer_identity **out);
 /* ---- identities (identity.c) --------------------------------------------- */
 
 /* From a certificate (an X509 *, borrowed). TETHER_E_NOMEM, TETHER_E_CERT. */
-tether_status tt_identity_from_x509(const void *x509, tether_peer_identity **out);
+tether_status tt_identity_from_x509(const void *x509,
+				    tether_peer_identity **out);
 /* For the Unix driver: SO_PEERCRED values. */
 tether_status tt_identity_new_unix(uint32_t uid, uint32_t gid, int32_t pid,
 				   tether_peer_identity **out);
@@ -139,8 +140,6 @@ tether_status tt_identity_name_of(const void *x509, char *buf, size_t cap,
 
 /* ---- RFC 9289 §4.1 AUTH_TLS probe (probe.c) ------------------------------ */
 
-#define TT_AUTH_NONE 0u
-#define TT_AUTH_TLS 7u /* RFC 9289 §8.1 (IANA auth flavor 7) */
 /* Encoded size of the probe CALL and REPLY, without record marking. */
 #define TT_TLS_PROBE_CALL_LEN 40u
 #define TT_TLS_PROBE_REPLY_LEN 32u
@@ -154,8 +153,10 @@ tether_status tt_tls_probe_call_encode(uint32_t xid, uint32_t prog,
 				       size_t *len);
 /* Server: is msg (one whole RPC message) the AUTH_TLS probe? TETHER_OK and
  * *xid, *prog, *vers when it is; TETHER_E_NOT_FOUND when it is a well-formed
- * CALL that is not the probe (another flavor or procedure); TETHER_E_RPC_MSG
- * (or TETHER_E_RPC_AUTH_LEN) when it is not a well-formed CALL header. */
+ * CALL that is not the probe (another flavor or procedure, arguments);
+ * TETHER_E_RPC_MSG (or TETHER_E_RPC_AUTH_LEN) when it is not a well-formed
+ * CALL header. Flavor numbers are src/rpc's TT_AUTH_TLS (7, RFC 9289 §4.1)
+ * and TT_AUTH_NONE. */
 tether_status tt_tls_probe_call_check(const uint8_t *msg, size_t len,
 				      uint32_t *xid, uint32_t *prog,
 				      uint32_t *vers);

@@ -23,9 +23,9 @@ static int setup(void **state)
 	(void)state;
 	umask(022);
 	return fx_init(&F) == 0 && fx_make_ca(&F, "ca") == TETHER_OK &&
-			       fx_make_ca(&F, "other") == TETHER_OK
-		       ? 0
-		       : -1;
+		       fx_make_ca(&F, "other") == TETHER_OK
+		   ? 0
+		   : -1;
 }
 
 static int teardown(void **state)
@@ -89,8 +89,8 @@ static void test_modes_and_ca(void **state)
 static void test_server_cert(void **state)
 {
 	(void)state;
-	assert_int_equal(fx_issue(&F, "ca", "srv", "srv", "svc.example",
-				  "::1", NULL, TETHER_CERT_SERVER, -60, 3600),
+	assert_int_equal(fx_issue(&F, "ca", "srv", "srv", "svc.example", "::1",
+				  NULL, TETHER_CERT_SERVER, -60, 3600),
 			 TETHER_OK);
 	assert_int_equal(mode_of("srv.key"), 0600);
 	assert_int_equal(verify("ca", "srv", X509_PURPOSE_SSL_SERVER),
@@ -176,9 +176,11 @@ static void test_bad_arguments(void **state)
 	memset(long_name, 'a', sizeof(long_name) - 1);
 	long_name[sizeof(long_name) - 1] = '\0';
 	assert_int_equal(tether_cert_opts_new(&o), TETHER_OK);
-	assert_int_equal(tether_cert_opts_add_ip(o, "not-an-ip"), TETHER_E_INVAL);
+	assert_int_equal(tether_cert_opts_add_ip(o, "not-an-ip"),
+			 TETHER_E_INVAL);
 	assert_int_equal(tether_cert_opts_add_dns(o, ""), TETHER_E_INVAL);
-	assert_int_equal(tether_cert_opts_add_dns(o, long_name), TETHER_E_INVAL);
+	assert_int_equal(tether_cert_opts_add_dns(o, long_name),
+			 TETHER_E_INVAL);
 	assert_int_equal(tether_cert_opts_set_validity(o, 10, 10),
 			 TETHER_E_INVAL);
 	assert_int_equal(tether_cert_opts_set_usage(o, 4), TETHER_E_INVAL);
@@ -206,12 +208,12 @@ static void test_bad_arguments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_modes_and_ca),
-		cmocka_unit_test(test_server_cert),
-		cmocka_unit_test(test_client_cert_identity),
-		cmocka_unit_test(test_expired),
-		cmocka_unit_test(test_no_overwrite),
-		cmocka_unit_test(test_bad_arguments),
+	    cmocka_unit_test(test_modes_and_ca),
+	    cmocka_unit_test(test_server_cert),
+	    cmocka_unit_test(test_client_cert_identity),
+	    cmocka_unit_test(test_expired),
+	    cmocka_unit_test(test_no_overwrite),
+	    cmocka_unit_test(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

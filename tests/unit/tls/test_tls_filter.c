@@ -31,8 +31,8 @@ static int group_setup(void **state)
 	if (fx_make_ca(&F, "ca") || fx_make_ca(&F, "other") ||
 	    fx_issue(&F, "ca", "server", "server", "localhost", "127.0.0.1",
 		     NULL, S, -300, y) ||
-	    fx_issue(&F, "ca", "server_wrong", "elsewhere",
-		     "elsewhere.example", NULL, NULL, S, -300, y) ||
+	    fx_issue(&F, "ca", "server_wrong", "elsewhere", "elsewhere.example",
+		     NULL, NULL, S, -300, y) ||
 	    fx_issue(&F, "ca", "client_uri", "ignored-cn", "client.example",
 		     NULL, "spiffe://tether/client", C, -300, y) ||
 	    fx_issue(&F, "ca", "client_dns", "cn-client", "dns-client.example",
@@ -41,12 +41,12 @@ static int group_setup(void **state)
 		     C, -300, y) ||
 	    fx_issue(&F, "other", "client_other", "intruder", NULL, NULL,
 		     "spiffe://tether/client", C, -300, y) ||
-	    fx_issue(&F, "ca", "client_expired", "old-client", NULL, NULL,
-		     NULL, C, -2 * DAY, -DAY))
+	    fx_issue(&F, "ca", "client_expired", "old-client", NULL, NULL, NULL,
+		     C, -2 * DAY, -DAY))
 		return -1;
 	return fx_ctx(&F, "ca", "server", NULL, true, &srv_ctx) == TETHER_OK
-		       ? 0
-		       : -1;
+		   ? 0
+		   : -1;
 }
 
 static int group_teardown(void **state)
@@ -107,9 +107,8 @@ static void file_fingerprint(const char *name, char out[65])
 	assert_true(n > 0);
 	unsigned char md[32];
 	unsigned int mdlen = 0;
-	assert_int_equal(EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(),
-				    NULL),
-			 1);
+	assert_int_equal(
+	    EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL), 1);
 	for (unsigned i = 0; i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 	OPENSSL_free(der);
@@ -178,11 +177,13 @@ static void expect_refused(tt_tls_ctx *cctx, tt_tls_ctx *sctx,
 	assert_int_equal(tt_tls_get_state(c.cli), TT_TLS_FAILED);
 	if (tt_tls_error(c.srv) != st_srv ||
 	    strstr(tt_tls_reason(c.srv), why_srv) == NULL)
-		fail_msg("server: %s: %s", tether_status_name(tt_tls_error(c.srv)),
+		fail_msg("server: %s: %s",
+			 tether_status_name(tt_tls_error(c.srv)),
 			 tt_tls_reason(c.srv));
 	if (tt_tls_error(c.cli) != st_cli ||
 	    strstr(tt_tls_reason(c.cli), why_cli) == NULL)
-		fail_msg("client: %s: %s", tether_status_name(tt_tls_error(c.cli)),
+		fail_msg("client: %s: %s",
+			 tether_status_name(tt_tls_error(c.cli)),
 			 tt_tls_reason(c.cli));
 	/* Sticky: every later call says the same. */
 	size_t used = 9;
@@ -248,10 +249,11 @@ static void test_server_ip(void **state)
 		assert_int_equal(tt_tls_new(srv_ctx, TT_TLS_SERVER, &srv),
 				 TETHER_OK);
 		assert_int_equal(tt_tls_set_peer_name(
-					 cli, i == 0 ? "127.0.0.1" : "127.0.0.2"),
+				     cli, i == 0 ? "127.0.0.1" : "127.0.0.2"),
 				 TETHER_OK);
 		(void)tt_tls_start(cli);
-		assert_int_equal(tt_tls_set_peer_name(cli, "x"), TETHER_E_STATE);
+		assert_int_equal(tt_tls_set_peer_name(cli, "x"),
+				 TETHER_E_STATE);
 		fx_pump(cli, srv, false, &seed, 50);
 		assert_int_equal(tt_tls_error(cli),
 				 i == 0 ? TETHER_OK : TETHER_E_PEER_IDENTITY);
@@ -307,9 +309,8 @@ static void test_missing_alpn(void **state)
 {
 	(void)state;
 	tt_tls_ctx *cctx = client_ctx("client_uri");
-	assert_int_equal(SSL_CTX_set_alpn_protos(tt_tls_ctx_ssl_ctx(cctx),
-						 NULL, 0),
-			 0);
+	assert_int_equal(
+	    SSL_CTX_set_alpn_protos(tt_tls_ctx_ssl_ctx(cctx), NULL, 0), 0);
 	expect_refused(cctx, srv_ctx, TETHER_E_TLS, "offered no ALPN",
 		       TETHER_E_TLS, "no application protocol");
 	tt_tls_ctx_free(cctx);
@@ -340,9 +341,9 @@ static void test_garbage_instead_of_hello(void **state)
 {
 	(void)state;
 	static const uint8_t rpc_record[] = {
-		0x80, 0, 0, 40, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2,
-		0,    1, 0x86, 0xa0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0,
-		0,    0, 0,    0,    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	    0x80, 0, 0,	   40,	 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2,
+	    0,	  1, 0x86, 0xa0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0,	  0, 0,	   0,	 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	static const char http[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 	const uint8_t *inputs[] = {rpc_record, (const uint8_t *)http};
 	size_t lens[] = {sizeof(rpc_record), sizeof(http) - 1};
@@ -367,9 +368,9 @@ static void test_expected_client_identity(void **state)
 {
 	(void)state;
 	tt_tls_ctx *sctx = NULL;
-	assert_int_equal(fx_ctx(&F, "ca", "server", "spiffe://tether/client",
-				true, &sctx),
-			 TETHER_OK);
+	assert_int_equal(
+	    fx_ctx(&F, "ca", "server", "spiffe://tether/client", true, &sctx),
+	    TETHER_OK);
 	tt_tls_ctx *good = client_ctx("client_uri");
 	conn c = handshake(good, sctx);
 	assert_int_equal(tt_tls_error(c.srv), TETHER_OK);
@@ -440,8 +441,8 @@ static void stream_step(stream *s, tt_tls *from, tt_tls *to, unsigned *seed)
 		size_t n = 1 + (size_t)rand_r(seed) % 20000;
 		if (n > s->n - s->sent)
 			n = s->n - s->sent;
-		assert_int_equal(tt_tls_app_in(from, s->src + s->sent, n, &used),
-				 TETHER_OK);
+		assert_int_equal(
+		    tt_tls_app_in(from, s->src + s->sent, n, &used), TETHER_OK);
 		s->sent += used;
 	}
 	const uint8_t *p = tt_tls_app_out_buf(to, &len);
@@ -650,30 +651,146 @@ static void test_zeroized_on_free(void **state)
 	assert_int_equal(z_dirty, 0);
 }
 
+/* ---- allocation-failure sweep (STYLE 21) -------------------------------- */
+
+static size_t f_count, f_fail_at, f_live;
+
+static void *f_alloc(size_t n, void *ud)
+{
+	(void)ud;
+	if (++f_count == f_fail_at)
+		return NULL;
+	f_live++;
+	return malloc(n);
+}
+
+static void *f_realloc(void *p, size_t o, size_t n, void *ud)
+{
+	(void)o;
+	if (p == NULL)
+		return f_alloc(n, ud);
+	if (++f_count == f_fail_at)
+		return NULL;
+	return realloc(p, n);
+}
+
+static void f_free(void *p, size_t n, void *ud)
+{
+	(void)ud;
+	(void)n;
+	if (p != NULL) {
+		f_live--;
+		free(p);
+	}
+}
+
+/* One whole session under the failing allocator: TETHER_OK or the first
+ * failure, which must be TETHER_E_NOMEM. */
+static tether_status session(void)
+{
+	tt_tls_ctx *cctx = NULL;
+	tt_tls *cli = NULL, *srv = NULL;
+	unsigned seed = 9;
+	size_t used;
+	const uint8_t msg[] = "hello";
+	tether_status st =
+	    fx_ctx(&F, "ca", "client_uri", "localhost", true, &cctx);
+	if (st == TETHER_OK)
+		st = tt_tls_new(cctx, TT_TLS_CLIENT, &cli);
+	if (st == TETHER_OK)
+		st = tt_tls_new(srv_ctx, TT_TLS_SERVER, &srv);
+	if (st == TETHER_OK)
+		st = tt_tls_start(cli);
+	if (st == TETHER_OK) {
+		fx_pump(cli, srv, false, &seed, 50);
+		st = tt_tls_error(cli) ? tt_tls_error(cli) : tt_tls_error(srv);
+	}
+	if (st == TETHER_OK)
+		st = tt_tls_app_in(cli, msg, sizeof(msg), &used);
+	if (st == TETHER_OK) {
+		fx_pump(cli, srv, false, &seed, 50);
+		st = tt_tls_error(srv);
+	}
+	tt_tls_free(cli);
+	tt_tls_free(srv);
+	tt_tls_ctx_free(cctx);
+	return st;
+}
+
+static void test_alloc_failure_sweep(void **state)
+{
+	(void)state;
+	tether_allocator a = {f_alloc, f_realloc, f_free, NULL};
+	size_t k;
+	for (k = 1; k < 200; k++) {
+		f_count = 0;
+		f_live = 0;
+		f_fail_at = k;
+		tether_set_allocator(&a);
+		tether_status st = session();
+		tether_set_allocator(NULL);
+		assert_int_equal(f_live, 0); /* no leak on any failure path */
+		if (f_count < k) {
+			assert_int_equal(st, TETHER_OK); /* nothing failed */
+			break;
+		}
+		if (st != TETHER_E_NOMEM)
+			fail_msg("allocation %zu failed, got %s", k,
+				 tether_status_name(st));
+	}
+	print_message("allocation points swept: %zu\n", k - 1);
+	assert_true(k > 3 && k < 200);
+}
+
+/* RFC 9289 §4.1 then §5 on one byte stream: probe, STARTTLS, handshake. */
+static void test_probe_then_handshake(void **state)
+{
+	(void)state;
+	uint8_t buf[64];
+	size_t len;
+	uint32_t xid, prog, vers;
+	assert_int_equal(
+	    tt_tls_probe_call_encode(77, 400100, 1, buf, sizeof(buf), &len),
+	    TETHER_OK);
+	assert_int_equal(tt_tls_probe_call_check(buf, len, &xid, &prog, &vers),
+			 TETHER_OK);
+	assert_int_equal(tt_tls_probe_reply_encode(xid, buf, sizeof(buf), &len),
+			 TETHER_OK);
+	assert_int_equal(tt_tls_probe_reply_check(buf, len, 77), TETHER_OK);
+	tt_tls_ctx *cctx = client_ctx("client_uri");
+	conn c = handshake(cctx, srv_ctx);
+	assert_int_equal(tt_tls_get_state(c.cli), TT_TLS_OPEN);
+	assert_int_equal(tt_tls_get_state(c.srv), TT_TLS_OPEN);
+	conn_free(&c);
+	tt_tls_ctx_free(cctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mutual_uri),
-		cmocka_unit_test(test_mutual_dns),
-		cmocka_unit_test(test_mutual_cn),
-		cmocka_unit_test(test_no_client_cert),
-		cmocka_unit_test(test_client_other_ca),
-		cmocka_unit_test(test_client_expired),
-		cmocka_unit_test(test_server_wrong_name),
-		cmocka_unit_test(test_server_ip),
-		cmocka_unit_test(test_client_needs_name),
-		cmocka_unit_test(test_tls12_client_refused),
-		cmocka_unit_test(test_wrong_alpn),
-		cmocka_unit_test(test_missing_alpn),
-		cmocka_unit_test(test_server_without_alpn),
-		cmocka_unit_test(test_garbage_instead_of_hello),
-		cmocka_unit_test(test_expected_client_identity),
-		cmocka_unit_test(test_server_auth_only),
-		cmocka_unit_test(test_data_both_ways),
-		cmocka_unit_test(test_backpressure),
-		cmocka_unit_test(test_handshake_timeout),
-		cmocka_unit_test(test_ctx_errors),
-		cmocka_unit_test(test_zeroized_on_free),
+	    cmocka_unit_test(test_mutual_uri),
+	    cmocka_unit_test(test_mutual_dns),
+	    cmocka_unit_test(test_mutual_cn),
+	    cmocka_unit_test(test_no_client_cert),
+	    cmocka_unit_test(test_client_other_ca),
+	    cmocka_unit_test(test_client_expired),
+	    cmocka_unit_test(test_server_wrong_name),
+	    cmocka_unit_test(test_server_ip),
+	    cmocka_unit_test(test_client_needs_name),
+	    cmocka_unit_test(test_tls12_client_refused),
+	    cmocka_unit_test(test_wrong_alpn),
+	    cmocka_unit_test(test_missing_alpn),
+	    cmocka_unit_test(test_server_without_alpn),
+	    cmocka_unit_test(test_garbage_instead_of_hello),
+	    cmocka_unit_test(test_expected_client_identity),
+	    cmocka_unit_test(test_server_auth_only),
+	    cmocka_unit_test(test_data_both_ways),
+	    cmocka_unit_test(test_backpressure),
+	    cmocka_unit_test(test_handshake_timeout),
+	    cmocka_unit_test(test_ctx_errors),
+	    cmocka_unit_test(test_zeroized_on_free),
+	    cmocka_unit_test(test_alloc_failure_sweep),
+	    cmocka_unit_test(test_probe_then_handshake),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -14,26 +14,26 @@
 
 /* xid 0x01020304, program 100003 (0x186a3), version 4, procedure 0. */
 static const uint8_t golden_call[40] = {
-	0x01, 0x02, 0x03, 0x04, /* xid */
-	0, 0, 0, 0,             /* CALL */
-	0, 0, 0, 2,             /* rpcvers 2 */
-	0, 0x01, 0x86, 0xa3,    /* prog */
-	0, 0, 0, 4,             /* vers */
-	0, 0, 0, 0,             /* proc NULL */
-	0, 0, 0, 7,             /* cred flavor AUTH_TLS */
-	0, 0, 0, 0,             /* cred body length 0 */
-	0, 0, 0, 0,             /* verf flavor AUTH_NONE */
-	0, 0, 0, 0,             /* verf body length 0 */
+    0x01, 0x02, 0x03, 0x04, /* xid */
+    0,	  0,	0,    0,    /* CALL */
+    0,	  0,	0,    2,    /* rpcvers 2 */
+    0,	  0x01, 0x86, 0xa3, /* prog */
+    0,	  0,	0,    4,    /* vers */
+    0,	  0,	0,    0,    /* proc NULL */
+    0,	  0,	0,    7,    /* cred flavor AUTH_TLS */
+    0,	  0,	0,    0,    /* cred body length 0 */
+    0,	  0,	0,    0,    /* verf flavor AUTH_NONE */
+    0,	  0,	0,    0,    /* verf body length 0 */
 };
 
 static const uint8_t golden_reply[32] = {
-	0x01, 0x02, 0x03, 0x04,  /* xid */
-	0, 0, 0, 1,              /* REPLY */
-	0, 0, 0, 0,              /* MSG_ACCEPTED */
-	0, 0, 0, 0,              /* verf flavor AUTH_NONE */
-	0, 0, 0, 8,              /* verf body length 8 */
-	'S', 'T', 'A', 'R', 'T', 'T', 'L', 'S',
-	0, 0, 0, 0,              /* SUCCESS, void result */
+    0x01, 0x02, 0x03, 0x04, /* xid */
+    0,	  0,	0,    1,    /* REPLY */
+    0,	  0,	0,    0,    /* MSG_ACCEPTED */
+    0,	  0,	0,    0,    /* verf flavor AUTH_NONE */
+    0,	  0,	0,    8,    /* verf body length 8 */
+    'S',  'T',	'A',  'R',  'T', 'T',
+    'L',  'S',	0,    0,    0,	 0, /* SUCCESS, void result */
 };
 
 static void test_call_bytes(void **state)
@@ -49,9 +49,9 @@ static void test_call_bytes(void **state)
 	assert_memory_equal(buf, golden_call, len);
 	assert_int_equal(tt_tls_probe_call_encode(1, 2, 3, buf, 39, &len),
 			 TETHER_E_TOO_LARGE);
-	assert_int_equal(tt_tls_probe_call_check(golden_call, 40, &xid, &prog,
-						 &vers),
-			 TETHER_OK);
+	assert_int_equal(
+	    tt_tls_probe_call_check(golden_call, 40, &xid, &prog, &vers),
+	    TETHER_OK);
 	assert_int_equal(xid, 0x01020304);
 	assert_int_equal(prog, 100003);
 	assert_int_equal(vers, 4);
@@ -85,9 +85,9 @@ static void test_call_not_probe(void **state)
 	assert_int_equal(tt_tls_probe_call_check(m, 44, &xid, &prog, &vers),
 			 TETHER_E_NOT_FOUND);
 	/* A REPLY is not a call at all. */
-	assert_int_equal(tt_tls_probe_call_check(golden_reply, 32, &xid, &prog,
-						 &vers),
-			 TETHER_E_RPC_MSG);
+	assert_int_equal(
+	    tt_tls_probe_call_check(golden_reply, 32, &xid, &prog, &vers),
+	    TETHER_E_RPC_MSG);
 	/* Credential body over 400 bytes. */
 	memcpy(m, golden_call, 40);
 	m[30] = 0x01;
@@ -96,9 +96,9 @@ static void test_call_not_probe(void **state)
 			 TETHER_E_RPC_AUTH_LEN);
 	/* Every truncation fails cleanly. */
 	for (size_t n = 0; n < 40; n++)
-		assert_int_equal(tt_tls_probe_call_check(golden_call, n, &xid,
-							 &prog, &vers),
-				 TETHER_E_RPC_MSG);
+		assert_int_equal(
+		    tt_tls_probe_call_check(golden_call, n, &xid, &prog, &vers),
+		    TETHER_E_RPC_MSG);
 }
 
 static void test_reply_bytes(void **state)
@@ -106,9 +106,9 @@ static void test_reply_bytes(void **state)
 	(void)state;
 	uint8_t buf[64];
 	size_t len = 0;
-	assert_int_equal(tt_tls_probe_reply_encode(0x01020304, buf,
-						   sizeof(buf), &len),
-			 TETHER_OK);
+	assert_int_equal(
+	    tt_tls_probe_reply_encode(0x01020304, buf, sizeof(buf), &len),
+	    TETHER_OK);
 	assert_int_equal(len, sizeof(golden_reply));
 	assert_memory_equal(buf, golden_reply, len);
 	assert_int_equal(tt_tls_probe_reply_encode(1, buf, 31, &len),
@@ -118,9 +118,9 @@ static void test_reply_bytes(void **state)
 	assert_int_equal(tt_tls_probe_reply_check(golden_reply, 32, 5),
 			 TETHER_E_PROTOCOL);
 	for (size_t n = 0; n < 32; n++)
-		assert_int_not_equal(tt_tls_probe_reply_check(golden_reply, n,
-							      0x01020304),
-				     TETHER_OK);
+		assert_int_not_equal(
+		    tt_tls_probe_reply_check(golden_reply, n, 0x01020304),
+		    TETHER_OK);
 }
 
 static void test_reply_declined_or_bad(void **state)
@@ -168,10 +168,10 @@ static void test_reply_declined_or_bad(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_call_bytes),
-		cmocka_unit_test(test_call_not_probe),
-		cmocka_unit_test(test_reply_bytes),
-		cmocka_unit_test(test_reply_declined_or_bad),
+	    cmocka_unit_test(test_call_bytes),
+	    cmocka_unit_test(test_call_not_probe),
+	    cmocka_unit_test(test_reply_bytes),
+	    cmocka_unit_test(test_reply_declined_or_bad),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,7 +38,6 @@ tether_status fx_ctx(fx *f, const char *ca, const char *name,
 
 /* Moves bytes both ways (chunks of random size from a fixed seed when
  * random is true) until nothing moves or max_rounds. Returns rounds. */
-int fx_pump(tt_tls *a, tt_tls *b, bool random, unsigned *seed,
-	    int max_rounds);
+int fx_pump(tt_tls *a, tt_tls *b, bool random, unsigned *seed, int max_rounds);
 
 #endif /* TLS_FIXTURE_H */
