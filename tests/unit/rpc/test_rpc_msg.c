@@ -8,9 +8,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "common/tt.h"
 #include "rpc/rpc.h"
@@ -451,6 +454,88 @@ static void test_starttls_verf(void **state)
 	assert_false(tt_rpc_is_starttls_verf(&w));
 }
 
+/* Decoder inputs placed against a PROT_NONE page (STYLE 21): every prefix
+ * of every vector ends exactly at the guard, so any read past the end
+ * faults. */
+static void test_guard_page(void **state)
+{
+	(void)state;
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t *map = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mprotect(map + pg, pg, PROT_NONE), 0);
+	for (size_t i = 0; i < VEC_COUNT; i++) {
+		uint8_t buf[512];
+		size_t len = encode_vec(vec_msgs[i].name, buf, sizeof(buf));
+		for (size_t cut = 0; cut <= len; cut++) {
+			uint8_t *at = map + pg - cut;
+			tt_rpc_msg m;
+			memcpy(at, buf, cut);
+			assert_int_equal(decode_bytes(at, cut, &m),
+					 cut == len ? TETHER_OK
+						    : TETHER_E_XDR_SHORT);
+		}
+	}
+	for (uint32_t cut = 0; cut <= g_sys_len; cut++) {
+		tt_auth_sys s;
+		uint8_t *at = map + pg - cut;
+		memcpy(at, g_sys_body, cut);
+		tt_opaque_auth a = {TT_AUTH_SYS, cut, at};
+		assert_int_equal(tt_auth_sys_decode(&a, &s),
+				 cut == g_sys_len ? TETHER_OK
+						  : TETHER_E_XDR_SHORT);
+	}
+	munmap(map, 2 * pg);
+}
+
+static size_t g_nalloc;
+
+static void *count_alloc(size_t n, void *ud)
+{
+	(void)ud;
+	g_nalloc++;
+	return malloc(n);
+}
+
+static void *count_realloc(void *p, size_t o, size_t n, void *ud)
+{
+	(void)ud;
+	(void)o;
+	g_nalloc++;
+	return realloc(p, n);
+}
+
+static void count_free(void *p, size_t n, void *ud)
+{
+	(void)ud;
+	(void)n;
+	free(p);
+}
+
+/* The header codec allocates nothing, on success or failure. */
+static void test_no_allocation(void **state)
+{
+	(void)state;
+	static const tether_allocator a = {count_alloc, count_realloc,
+					   count_free, NULL};
+	tether_set_allocator(&a);
+	g_nalloc = 0;
+	for (size_t i = 0; i < VEC_COUNT; i++) {
+		uint8_t buf[512];
+		size_t len = encode_vec(vec_msgs[i].name, buf, sizeof(buf));
+		for (size_t cut = 0; cut <= len; cut++) {
+			tt_rpc_msg m;
+			(void)decode_bytes(buf, cut, &m);
+		}
+	}
+	tt_auth_sys s;
+	tt_opaque_auth au = {TT_AUTH_SYS, g_sys_len, g_sys_body};
+	assert_int_equal(tt_auth_sys_decode(&au, &s), TETHER_OK);
+	tether_set_allocator(NULL);
+	assert_int_equal(g_nalloc, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +551,8 @@ int main(void)
 	    cmocka_unit_test(test_auth_sys_roundtrip),
 	    cmocka_unit_test(test_auth_sys_malformed),
 	    cmocka_unit_test(test_starttls_verf),
+	    cmocka_unit_test(test_guard_page),
+	    cmocka_unit_test(test_no_allocation),
 	};
 	return cmocka_run_group_tests(tests, setup_sys, NULL);
 }
