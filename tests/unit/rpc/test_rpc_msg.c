@@ -314,6 +314,30 @@ static void test_call_args_and_rpcvers(void **state)
 	assert_int_equal(arg, 0xcafef00d);
 }
 
+/* Unknown auth flavors are carried as opaque bodies, both ways. */
+static void test_unknown_flavor(void **state)
+{
+	(void)state;
+	uint8_t buf[512];
+	static const uint8_t body[3] = {0xaa, 0xbb, 0xcc};
+	tt_call_hdr c = {.rpcvers = 2, .prog = 1, .vers = 1, .proc = 1};
+	c.cred = (tt_opaque_auth){390003, 3, body};
+	c.verf = (tt_opaque_auth){0xffffffffu, 0, NULL};
+	tether_enc e;
+	tt_rpc_msg m;
+	tether_enc_init_fixed(&e, buf, sizeof(buf));
+	assert_int_equal(tt_rpc_encode_call(&e, 5, &c), TETHER_OK);
+	assert_int_equal(e.len, 24 + 8 + 4 + 8);
+	assert_int_equal(decode_bytes(buf, e.len, &m), TETHER_OK);
+	assert_int_equal(m.u.call.cred.flavor, 390003);
+	assert_int_equal(m.u.call.cred.len, 3);
+	assert_memory_equal(m.u.call.cred.body, body, 3);
+	assert_int_equal(m.u.call.verf.flavor, 0xffffffffu);
+	tt_auth_sys s;
+	assert_int_equal(tt_auth_sys_decode(&m.u.call.cred, &s),
+			 TETHER_E_INVAL);
+}
+
 static void test_encode_refusals(void **state)
 {
 	(void)state;
@@ -553,6 +577,7 @@ int main(void)
 	    cmocka_unit_test(test_starttls_verf),
 	    cmocka_unit_test(test_guard_page),
 	    cmocka_unit_test(test_no_allocation),
+	    cmocka_unit_test(test_unknown_flavor),
 	};
 	return cmocka_run_group_tests(tests, setup_sys, NULL);
 }
