@@ -67,6 +67,12 @@ tether_status tether_enc_reserve(tether_enc *e, size_t n, uint8_t **out)
 {
 	if (e == NULL || out == NULL)
 		return TETHER_E_INVAL;
+	if (e->buf == NULL && n == 0) {
+		/* Nothing allocated yet and nothing asked: no pointer
+		 * arithmetic on NULL (found by fuzz_xdr). */
+		*out = NULL;
+		return TETHER_OK;
+	}
 	if (n > e->cap - e->len) {
 		if (!(e->flags & ENC_GROWABLE) || e->len > e->max ||
 		    n > e->max - e->len)

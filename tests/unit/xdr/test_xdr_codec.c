@@ -289,6 +289,15 @@ static void test_enc_growable(void **state)
 	tether_enc_release(&e);
 	assert_null(e.buf);
 	assert_int_equal(e.len, 0);
+	/* Zero-byte items before anything is allocated (fuzz_xdr found
+	 * NULL + 0 here). */
+	assert_int_equal(tether_enc_fopaque(&e, NULL, 0), TETHER_OK);
+	assert_int_equal(e.len, 0);
+	uint8_t *r;
+	assert_int_equal(tether_enc_reserve(&e, 0, &r), TETHER_OK);
+	assert_int_equal(tether_enc_opaque(&e, NULL, 0, 0), TETHER_OK);
+	assert_int_equal(e.len, 4);
+	tether_enc_release(&e);
 	/* A single oversized item is refused up front. */
 	tether_enc_init_growable(&e, 16);
 	static const uint8_t big[20];
