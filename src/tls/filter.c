@@ -546,8 +546,10 @@ tether_status tt_tls_net_in(tt_tls *t, const uint8_t *in, size_t len,
 		*used = 0;
 	if (!good(t) || used == NULL || (in == NULL && len > 0))
 		return TETHER_E_INVAL;
-	if (!t->started)
-		(void)tt_tls_start(t);
+	/* Starting may fail (a client without a server name): the sticky
+	 * error below reports it. */
+	if (!t->started && tt_tls_start(t) != TETHER_OK)
+		return t->err;
 	if (t->err != TETHER_OK)
 		return t->err;
 	if (t->state == TT_TLS_CLOSED)
@@ -594,8 +596,10 @@ tether_status tt_tls_app_in(tt_tls *t, const uint8_t *in, size_t len,
 		*used = 0;
 	if (!good(t) || used == NULL || (in == NULL && len > 0))
 		return TETHER_E_INVAL;
-	if (!t->started)
-		(void)tt_tls_start(t);
+	/* Starting may fail (a client without a server name): the sticky
+	 * error below reports it. */
+	if (!t->started && tt_tls_start(t) != TETHER_OK)
+		return t->err;
 	if (t->err != TETHER_OK)
 		return t->err;
 	if (t->closing || t->state == TT_TLS_CLOSED)

@@ -79,7 +79,7 @@ static conn handshake(tt_tls_ctx *cctx, tt_tls_ctx *sctx)
 	unsigned seed = 1;
 	assert_int_equal(tt_tls_new(cctx, TT_TLS_CLIENT, &c.cli), TETHER_OK);
 	assert_int_equal(tt_tls_new(sctx, TT_TLS_SERVER, &c.srv), TETHER_OK);
-	(void)tt_tls_start(c.cli);
+	assert_int_equal(tt_tls_start(c.cli), TETHER_OK);
 	int rounds = fx_pump(c.cli, c.srv, false, &seed, 50);
 	assert_true(rounds < 50);
 	return c;
@@ -251,7 +251,7 @@ static void test_server_ip(void **state)
 		assert_int_equal(tt_tls_set_peer_name(
 				     cli, i == 0 ? "127.0.0.1" : "127.0.0.2"),
 				 TETHER_OK);
-		(void)tt_tls_start(cli);
+		assert_int_equal(tt_tls_start(cli), TETHER_OK);
 		assert_int_equal(tt_tls_set_peer_name(cli, "x"),
 				 TETHER_E_STATE);
 		fx_pump(cli, srv, false, &seed, 50);
@@ -651,6 +651,75 @@ static void test_zeroized_on_free(void **state)
 	assert_int_equal(z_dirty, 0);
 }
 
+/* Extended key usage is enforced both ways: a serverAuth-only certificate
+ * is no client certificate, and a clientAuth-only one no server's. */
+static void test_key_usage(void **state)
+{
+	(void)state;
+	tt_tls_ctx *cctx = client_ctx("server");
+	expect_refused(cctx, srv_ctx, TETHER_E_PEER_IDENTITY, "purpose",
+		       TETHER_E_AUTH_REJECTED, "alert");
+	tt_tls_ctx_free(cctx);
+	tt_tls_ctx *sctx = NULL;
+	assert_int_equal(fx_ctx(&F, "ca", "client_dns", NULL, true, &sctx),
+			 TETHER_OK);
+	cctx = client_ctx("client_uri");
+	tt_tls *cli, *srv;
+	unsigned seed = 1;
+	assert_int_equal(tt_tls_new(cctx, TT_TLS_CLIENT, &cli), TETHER_OK);
+	assert_int_equal(tt_tls_new(sctx, TT_TLS_SERVER, &srv), TETHER_OK);
+	assert_int_equal(tt_tls_set_peer_name(cli, "dns-client.example"),
+			 TETHER_OK);
+	assert_int_equal(tt_tls_start(cli), TETHER_OK);
+	fx_pump(cli, srv, false, &seed, 50);
+	assert_int_equal(tt_tls_error(cli), TETHER_E_PEER_IDENTITY);
+	assert_non_null(strstr(tt_tls_reason(cli), "purpose"));
+	tt_tls_free(cli);
+	tt_tls_free(srv);
+	tt_tls_ctx_free(sctx);
+	tt_tls_ctx_free(cctx);
+}
+
+/* The client's first application bytes travel with its Finished: the
+ * server finishes the handshake and decrypts them in the same call. */
+static void test_data_with_finished(void **state)
+{
+	(void)state;
+	tt_tls_ctx *cctx = client_ctx("client_uri");
+	tt_tls *cli, *srv;
+	size_t len, used;
+	const uint8_t *p;
+	const uint8_t msg[] = "first call";
+	assert_int_equal(tt_tls_new(cctx, TT_TLS_CLIENT, &cli), TETHER_OK);
+	assert_int_equal(tt_tls_new(srv_ctx, TT_TLS_SERVER, &srv), TETHER_OK);
+	assert_int_equal(tt_tls_start(cli), TETHER_OK);
+	/* Before the handshake, app_in takes nothing. */
+	assert_int_equal(tt_tls_app_in(cli, msg, sizeof(msg), &used),
+			 TETHER_OK);
+	assert_int_equal(used, 0);
+	p = tt_tls_net_out_buf(cli, &len); /* ClientHello */
+	assert_int_equal(tt_tls_net_in(srv, p, len, &used), TETHER_OK);
+	tt_tls_net_out_ack(cli, used);
+	p = tt_tls_net_out_buf(srv, &len); /* ServerHello .. Finished */
+	assert_int_equal(tt_tls_net_in(cli, p, len, &used), TETHER_OK);
+	tt_tls_net_out_ack(srv, used);
+	assert_int_equal(tt_tls_get_state(cli), TT_TLS_OPEN);
+	assert_int_equal(tt_tls_get_state(srv), TT_TLS_HANDSHAKE);
+	assert_int_equal(tt_tls_app_in(cli, msg, sizeof(msg), &used),
+			 TETHER_OK);
+	assert_int_equal(used, sizeof(msg));
+	p = tt_tls_net_out_buf(cli, &len); /* Certificate .. Finished, data */
+	assert_int_equal(tt_tls_net_in(srv, p, len, &used), TETHER_OK);
+	assert_int_equal(used, len);
+	assert_int_equal(tt_tls_get_state(srv), TT_TLS_OPEN);
+	p = tt_tls_app_out_buf(srv, &len);
+	assert_int_equal(len, sizeof(msg));
+	assert_memory_equal(p, msg, len);
+	tt_tls_free(cli);
+	tt_tls_free(srv);
+	tt_tls_ctx_free(cctx);
+}
+
 /* ---- allocation-failure sweep (STYLE 21) -------------------------------- */
 
 static size_t f_count, f_fail_at, f_live;
@@ -791,6 +860,8 @@ int main(void)
 	    cmocka_unit_test(test_zeroized_on_free),
 	    cmocka_unit_test(test_alloc_failure_sweep),
 	    cmocka_unit_test(test_probe_then_handshake),
+	    cmocka_unit_test(test_key_usage),
+	    cmocka_unit_test(test_data_with_finished),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
