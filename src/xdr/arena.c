@@ -22,7 +22,6 @@ typedef struct arena_block {
 	struct arena_block *next;
 	size_t size; /* usable bytes after the header */
 	size_t used; /* bytes handed out from this block */
-	int dedicated; /* holds one big request; never reused */
 } arena_block;
 
 /* The header rounded up so that block data starts aligned. */
@@ -30,7 +29,8 @@ typedef struct arena_block {
 	((sizeof(arena_block) + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1))
 
 struct tether_arena {
-	arena_block *head; /* current block for small requests is head */
+	arena_block *head; /* regular blocks, the current one first */
+	arena_block *big;  /* blocks of one big request each */
 	size_t budget;
 	size_t used; /* bytes handed out, each request rounded up to ARENA_ALIGN */
 	tether_status err;
@@ -47,6 +47,7 @@ tether_status tether_arena_new(size_t budget, tether_arena **out)
 	if (a == NULL)
 		return TETHER_E_NOMEM;
 	a->head = NULL;
+	a->big = NULL;
 	a->budget = budget;
 	a->used = 0;
 	a->err = TETHER_OK;
@@ -64,7 +65,7 @@ static void block_free(arena_block *b)
 	tt_free(b, ARENA_HDR + b->size);
 }
 
-static arena_block *block_new(size_t size, int dedicated)
+static arena_block *block_new(size_t size)
 {
 	if (size > SIZE_MAX - ARENA_HDR)
 		return NULL;
@@ -74,7 +75,6 @@ static arena_block *block_new(size_t size, int dedicated)
 	b->next = NULL;
 	b->size = size;
 	b->used = 0;
-	b->dedicated = dedicated;
 	return b;
 }
 
@@ -91,25 +91,21 @@ static size_t regular_size(const tether_arena *a, size_t need)
 static void *arena_take(tether_arena *a, size_t need)
 {
 	arena_block *h = a->head;
-	if (h != NULL && !h->dedicated && need <= h->size - h->used) {
+	if (h != NULL && need <= h->size - h->used) {
 		void *p = block_data(h) + h->used;
 		h->used += need;
 		return p;
 	}
 	int big = need > ARENA_BIG;
-	arena_block *b = block_new(big ? need : regular_size(a, need), big);
+	arena_block *b = block_new(big ? need : regular_size(a, need));
 	if (b == NULL)
 		return NULL;
 	b->used = need;
-	if (big && h != NULL && !h->dedicated) {
-		/* Keep the current regular block at the head for the small
-		 * requests that follow. */
-		b->next = h->next;
-		h->next = b;
-	} else {
-		b->next = h;
-		a->head = b;
-	}
+	/* A big request does not retire the current regular block: the
+	 * small requests that follow still fill it. */
+	arena_block **list = big ? &a->big : &a->head;
+	b->next = *list;
+	*list = b;
 	return block_data(b);
 }
 
@@ -144,26 +140,28 @@ tether_status tether_arena_error(const tether_arena *a)
 	return a == NULL ? TETHER_E_INVAL : a->err;
 }
 
+static void chain_free(arena_block *b)
+{
+	while (b != NULL) {
+		arena_block *next = b->next;
+		block_free(b);
+		b = next;
+	}
+}
+
 void tether_arena_reset(tether_arena *a)
 {
 	if (a == NULL)
 		return;
-	arena_block *keep = NULL;
-	arena_block *b = a->head;
-	while (b != NULL) {
-		arena_block *next = b->next;
-		if (keep == NULL && !b->dedicated) {
-			keep = b;
-		} else {
-			block_free(b);
-		}
-		b = next;
+	chain_free(a->big);
+	a->big = NULL;
+	/* Keep the current regular block (the most recent, so sized for the
+	 * present budget) for reuse. */
+	if (a->head != NULL) {
+		chain_free(a->head->next);
+		a->head->next = NULL;
+		a->head->used = 0;
 	}
-	if (keep != NULL) {
-		keep->next = NULL;
-		keep->used = 0;
-	}
-	a->head = keep;
 	a->used = 0;
 	a->err = TETHER_OK;
 }
@@ -172,12 +170,8 @@ void tether_arena_free(tether_arena *a)
 {
 	if (a == NULL)
 		return;
-	arena_block *b = a->head;
-	while (b != NULL) {
-		arena_block *next = b->next;
-		block_free(b);
-		b = next;
-	}
+	chain_free(a->big);
+	chain_free(a->head);
 	tt_free(a, sizeof(*a));
 }
 

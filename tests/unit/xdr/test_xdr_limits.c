@@ -407,6 +407,42 @@ static void test_alloc_failure_sweep(void **state)
 	assert_true(n < 1000);
 }
 
+/* The memory really taken from the allocator stays close to the budget:
+ * block headers and tails are not counted in the budget, but bounded. */
+static void test_arena_memory_bound(void **state)
+{
+	(void)state;
+	const tether_allocator fa = {fa_alloc, fa_realloc, fa_free, NULL};
+	static const size_t budgets[] = {0, 16, 100, 5000, 65536, 1 << 20};
+	for (size_t b = 0; b < sizeof(budgets) / sizeof(budgets[0]); b++) {
+		memset(&g_fa, 0, sizeof(g_fa));
+		tether_set_allocator(&fa);
+		tether_arena *a;
+		assert_int_equal(tether_arena_new(budgets[b], &a), TETHER_OK);
+		size_t base = g_fa.bytes; /* the arena struct itself */
+		uint64_t x = 88172645463325252u;
+		for (int round = 0; round < 2; round++) {
+			for (;;) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				/* Mostly small, sometimes big requests. */
+				size_t n = 1 + (size_t)(x % ((x & 64) ? 5000 : 900));
+				if (tether_arena_alloc(a, n) == NULL)
+					break;
+			}
+			assert_int_equal(tether_arena_error(a), TETHER_E_BUDGET);
+			assert_true(tether_arena_used(a) <= budgets[b]);
+			size_t real = g_fa.bytes - base;
+			assert_true(real <= 2 * budgets[b] + 8192);
+			tether_arena_reset(a);
+			assert_true(g_fa.bytes - base <= 4096 + 64);
+		}
+		tether_arena_free(a);
+		tether_set_allocator(NULL);
+		assert_int_equal(g_fa.live, 0);
+		assert_false(g_fa.bad_size);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_forged_lengths),
 		cmocka_unit_test(test_guard_page),
 		cmocka_unit_test(test_alloc_failure_sweep),
+		cmocka_unit_test(test_arena_memory_bound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
