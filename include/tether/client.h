@@ -63,6 +63,11 @@ tether_client_connect(const char *endpoint, const tether_client_opts *o,
 /* Switches to loop mode: starts the client's I/O thread. */
 TETHER_API TETHER_WUR tether_status tether_client_start(tether_client *c);
 
+/* Back to blocking mode: stops the I/O thread, keeps the connection and
+ * the calls outstanding (they complete in blocking mode). Not from the
+ * loop thread (TETHER_E_STATE). TETHER_OK if not started. */
+TETHER_API tether_status tether_client_stop(tether_client *c);
+
 /* Blocking mode: does I/O for up to wait_ms on the calling thread, running
  * callbacks and async completions. TETHER_OK, or the connection's sticky
  * status once it is closed; TETHER_E_STATE in loop mode. */

@@ -32,7 +32,7 @@ struct tether_client {
 	uv_mutex_t mu; /* blocking mode: one thread does I/O at a time */
 	tt_io_inbuf in;
 	tt_io_loop *loop; /* loop mode */
-	bool started, io_closed;
+	bool started, io_closed, detaching;
 	uv_mutex_t wmu; /* loop mode: waiters and the close */
 	uv_cond_t wcv;
 };
@@ -159,6 +159,41 @@ static void free_loop_mode(tether_client *c)
 	tt_io_loop_stop(c->loop);
 	tt_io_loop_join(c->loop);
 	tt_io_loop_free(c->loop);
+	c->loop = NULL;
+	tt_io_close(c->fd); /* if the driver had not closed it */
+}
+
+static void detach_task(void *arg)
+{
+	tether_client *c = arg;
+	if (c->conn.io != NULL && !tt_io_conn_closing(c->conn.io)) {
+		c->detaching = true;
+		tt_io_conn_detach(c->conn.io, &c->in);
+	}
+}
+
+tether_status tether_client_stop(tether_client *c)
+{
+	if (!good(c))
+		return TETHER_E_INVAL;
+	uv_mutex_lock(&c->mu);
+	if (!c->started || tt_io_loop_on_thread(c->loop)) {
+		uv_mutex_unlock(&c->mu);
+		return c->started ? TETHER_E_STATE : TETHER_OK;
+	}
+	(void)tt_io_loop_post(c->loop, detach_task, c);
+	tt_io_loop_stop(c->loop);
+	tt_io_loop_join(c->loop);
+	tt_io_loop_free(c->loop);
+	c->loop = NULL;
+	c->started = false, c->detaching = false, c->io_closed = false;
+	/* Back to blocking mode on the same connection and engine. */
+	c->conn.loop = NULL;
+	c->conn.io = NULL;
+	c->conn.mu = &c->mu;
+	c->conn.fd = c->fd;
+	uv_mutex_unlock(&c->mu);
+	return TETHER_OK;
 }
 
 void tether_client_free(tether_client *c)
@@ -175,6 +210,7 @@ void tether_client_free(tether_client *c)
 		uv_mutex_unlock(&c->mu);
 		tt_io_close(c->fd);
 	}
+	c->fd = -1;
 	tt_rconn_destroy(&c->conn);
 	tt_io_inbuf_free(&c->in);
 	tt_reg_free(&c->reg);
@@ -228,6 +264,8 @@ static void loop_on_closed(void *ud)
 					     offsetof(tether_client, conn));
 	conn->io = NULL;
 	uv_mutex_lock(&c->wmu);
+	if (!c->detaching)
+		c->fd = -1; /* the driver closed it */
 	c->io_closed = true;
 	uv_mutex_unlock(&c->wmu);
 }
@@ -243,6 +281,7 @@ static void attach_task(void *arg)
 		tt_conn_abort(c->conn.eng, TETHER_E_NOMEM);
 		tt_rconn_drain(&c->conn);
 		tt_io_close(c->fd);
+		c->fd = -1;
 		return;
 	}
 	tt_io_conn_update(c->conn.io);
@@ -323,6 +362,23 @@ static tether_status call_on_loop(tether_client *c, const tether_proc_desc *pd,
 
 /* ---- blocking mode ------------------------------------------------------ */
 
+/* A callback handler or a completion calling tether_call() on the client
+ * whose I/O this thread is doing would deadlock on c->mu: refused. */
+static bool enter_io(tether_client *c)
+{
+	if (tt_rconn_io_thread == &c->conn)
+		return false;
+	uv_mutex_lock(&c->mu);
+	tt_rconn_io_thread = &c->conn;
+	return true;
+}
+
+static void leave_io(tether_client *c)
+{
+	tt_rconn_io_thread = NULL;
+	uv_mutex_unlock(&c->mu);
+}
+
 static tether_status pump(tether_client *c, uint32_t wait_ms)
 {
 	tether_status st = tt_io_block_round(c->fd, c->conn.eng, &c->in,
@@ -366,13 +422,14 @@ tether_status tether_call(tether_client *c, const tether_proc_desc *pd,
 	w.res = res, w.arena = arena;
 	if (deadline_ms == 0)
 		deadline_ms = c->o.deadline_ms;
-	uv_mutex_lock(&c->mu);
+	if (!enter_io(c))
+		return TETHER_E_STATE; /* from inside this client's I/O */
 	if (c->started) {
-		uv_mutex_unlock(&c->mu);
+		leave_io(c);
 		return call_on_loop(c, pd, arg, deadline_ms, &w);
 	}
 	st = call_here(c, pd, arg, deadline_ms, &w);
-	uv_mutex_unlock(&c->mu);
+	leave_io(c);
 	return st;
 }
 
@@ -384,9 +441,10 @@ tether_status tether_client_poll(tether_client *c, uint32_t wait_ms)
 	if (!good(c))
 		return TETHER_E_INVAL;
 	end = tt_io_now_ms() + wait_ms;
-	uv_mutex_lock(&c->mu);
+	if (!enter_io(c))
+		return TETHER_E_STATE;
 	if (c->started) {
-		uv_mutex_unlock(&c->mu);
+		leave_io(c);
 		return TETHER_E_STATE;
 	}
 	do {
@@ -394,6 +452,6 @@ tether_status tether_client_poll(tether_client *c, uint32_t wait_ms)
 		(void)pump(c, now < end ? (uint32_t)(end - now) : 0);
 		st = c->conn.status;
 	} while (st == TETHER_OK && tt_io_now_ms() < end);
-	uv_mutex_unlock(&c->mu);
+	leave_io(c);
 	return st;
 }

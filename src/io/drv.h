@@ -58,6 +58,14 @@ tether_status tt_io_conn_new(tt_io_loop *loop, int fd, tt_conn *eng,
  * is closed. Loop thread. */
 void tt_io_conn_update(tt_io_conn *ic);
 
+/* Stops driving without closing the socket: the driver's pending input
+ * is moved to *in (empty before), the handles close and on_closed runs
+ * later on the loop thread; the fd then belongs to the caller again.
+ * Loop thread; not after the engine closed (then the driver closes). */
+void tt_io_conn_detach(tt_io_conn *ic, tt_io_inbuf *in);
+/* True when the driver closed (or will close) the socket itself. */
+bool tt_io_conn_closing(const tt_io_conn *ic);
+
 /* ---- blocking driver -------------------------------------------------- */
 
 /* One round on the calling thread: flush, wait up to wait_ms (bounded by

@@ -25,7 +25,7 @@ struct tt_io_conn {
 	int events;       /* current poll mask */
 	uint64_t armed;   /* deadline the timer is set for */
 	unsigned handles; /* open libuv handles */
-	bool updating, again, closing;
+	bool updating, again, closing, keep_fd;
 };
 
 static void on_handle_closed(uv_handle_t *h)
@@ -33,7 +33,8 @@ static void on_handle_closed(uv_handle_t *h)
 	tt_io_conn *ic = h->data;
 	if (--ic->handles != 0)
 		return;
-	tt_io_close(ic->fd);
+	if (!ic->keep_fd)
+		tt_io_close(ic->fd);
 	tt_io_inbuf_free(&ic->in);
 	ic->cbs.on_closed(ic->ud);
 	tt_free(ic, sizeof *ic);
@@ -175,4 +176,21 @@ tether_status tt_io_conn_new(tt_io_loop *loop, int fd, tt_conn *eng,
 	*out = ic;
 	tt_conn_tick(eng, tt_io_now_ms());
 	return TETHER_OK;
+}
+
+void tt_io_conn_detach(tt_io_conn *ic, tt_io_inbuf *in)
+{
+	if (ic->closing)
+		return;
+	*in = ic->in;
+	memset(&ic->in, 0, sizeof ic->in);
+	ic->keep_fd = true;
+	ic->closing = true;
+	uv_close((uv_handle_t *)&ic->poll, on_handle_closed);
+	uv_close((uv_handle_t *)&ic->timer, on_handle_closed);
+}
+
+bool tt_io_conn_closing(const tt_io_conn *ic)
+{
+	return ic->closing;
 }

@@ -69,6 +69,8 @@ const tether_proc_desc *tether_version_find_proc(const tether_version_desc *vd,
 
 /* ---- connection --------------------------------------------------------- */
 
+_Thread_local tether_conn *tt_rconn_io_thread;
+
 void tt_rconn_init(tether_conn *c, tt_conn *eng, const tt_registry *reg,
 		   tt_io_pool *pool, uint32_t max_record, tt_io_loop *loop)
 {
@@ -360,15 +362,18 @@ tether_status tether_call_async(tether_conn *c, const tether_proc_desc *pd,
 	if (c->loop != NULL && !tt_io_loop_on_thread(c->loop)) {
 		st = post_async(c, p, arg, deadline_ms);
 	} else {
-		if (c->mu != NULL)
-			uv_mutex_lock(c->mu);
+		/* Blocking mode: take the I/O mutex unless this thread is the
+		 * one doing the I/O (a callback or completion calling out). */
+		uv_mutex_t *mu = tt_rconn_io_thread == c ? NULL : c->mu;
+		if (mu != NULL)
+			uv_mutex_lock(mu);
 		st = c->eng == NULL ? TETHER_E_CLOSED
 				    : start_call(c, pd, arg, NULL, 0,
 						 deadline_ms, p);
 		if (st == TETHER_OK && c->fd >= 0)
 			(void)tt_io_fd_flush(c->fd, c->eng);
-		if (c->mu != NULL)
-			uv_mutex_unlock(c->mu);
+		if (mu != NULL)
+			uv_mutex_unlock(mu);
 		if (st == TETHER_OK && c->io != NULL)
 			tt_rconn_kick(c);
 	}

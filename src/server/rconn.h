@@ -75,6 +75,10 @@ struct tether_conn {
 	tether_conn *next, *prev; /* the owner's list */
 };
 
+/* The blocking-mode connection whose mutex this thread holds while doing
+ * its I/O (callbacks and completions run inside it), or NULL. */
+extern _Thread_local tether_conn *tt_rconn_io_thread;
+
 /* Initializes c around eng (borrowed until tt_rconn_destroy frees it). */
 void tt_rconn_init(tether_conn *c, tt_conn *eng, const tt_registry *reg,
 		   tt_io_pool *pool, uint32_t max_record, tt_io_loop *loop);

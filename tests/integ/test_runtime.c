@@ -556,6 +556,92 @@ static void test_async_64(void **state)
 	tether_client_free(c);
 }
 
+static void wait_done(async_state *s, int n, unsigned ms)
+{
+	uint64_t end = now_ms() + ms;
+	pthread_mutex_lock(&s->mu);
+	while (s->done < n && now_ms() < end) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 20000000;
+		if (ts.tv_nsec >= 1000000000)
+			ts.tv_sec++, ts.tv_nsec -= 1000000000;
+		pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Async calls in blocking mode complete inside tether_client_poll() on
+ * the calling thread; start/stop switch modes on one connection. */
+static void test_client_modes(void **state)
+{
+	fixture *f = *state;
+	tether_client *c = connect_ok(f->tcp);
+	async_state s = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+			 0, 0};
+	uint8_t buf[100];
+	tp_bytes in = {100, buf}, out;
+	tether_arena *a;
+
+	memset(buf, 0x33, sizeof buf);
+	assert_int_equal(tether_arena_new(1 << 16, &a), TETHER_OK);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(tether_call_async(tether_client_conn(c),
+						   tp_echo_pd, &in, 0,
+						   (tether_generic_fn)async_done,
+						   &s),
+				 TETHER_OK);
+	assert_int_equal(s.done, 0); /* nobody did I/O yet */
+	for (int i = 0; i < 100 && s.done < 8; i++)
+		assert_int_equal(tether_client_poll(c, 20), TETHER_OK);
+	assert_int_equal(s.ok, 8);
+	/* Loop mode, then back. */
+	assert_int_equal(tether_client_start(c), TETHER_OK);
+	assert_int_equal(tether_client_poll(c, 0), TETHER_E_STATE);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(tether_call_async(tether_client_conn(c),
+						   tp_echo_pd, &in, 0,
+						   (tether_generic_fn)async_done,
+						   &s),
+				 TETHER_OK);
+	wait_done(&s, 16, 5000);
+	assert_int_equal(s.ok, 16);
+	assert_int_equal(tether_client_stop(c), TETHER_OK);
+	assert_int_equal(tether_call(c, tp_echo_pd, &in, &out, a, 0),
+			 TETHER_OK);
+	assert_int_equal(out.len, 100);
+	/* And loop mode again on the same connection. */
+	assert_int_equal(tether_client_start(c), TETHER_OK);
+	tether_arena_reset(a);
+	assert_int_equal(tether_call(c, tp_echo_pd, &in, &out, a, 0),
+			 TETHER_OK);
+	assert_int_equal(out.len, 100);
+	tether_arena_free(a);
+	tether_client_free(c);
+}
+
+/* Async calls outstanding when the client is freed complete first. */
+static void test_free_completes(void **state)
+{
+	fixture *f = *state;
+	async_state s = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+			 0, 0};
+	uint32_t ms = 300;
+	for (int mode = 0; mode < 2; mode++) {
+		tether_client *c = connect_ok(f->tcp);
+		if (mode == 1)
+			assert_int_equal(tether_client_start(c), TETHER_OK);
+		assert_int_equal(tether_call_async(tether_client_conn(c),
+						   tp_v2_slow_pd, &ms, 0,
+						   (tether_generic_fn)async_done,
+						   &s),
+				 TETHER_OK);
+		tether_client_free(c);
+		assert_int_equal(s.done, mode + 1);
+	}
+	assert_int_equal(s.ok, 0);
+}
+
 /* ---- callbacks ---------------------------------------------------------- */
 
 static void callbacks(const char *ep, uint32_t n)
@@ -754,6 +840,10 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_server_killed),
 		cmocka_unit_test_setup_teardown(test_async_64, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_modes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_free_completes, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_callbacks_tcp, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_callbacks_unix, setup,
