@@ -720,6 +720,30 @@ static void test_data_with_finished(void **state)
 	tt_tls_ctx_free(cctx);
 }
 
+/* A flipped bit in a record (MITM tampering) fails the receiver; nothing
+ * of the forged record reaches the engine. */
+static void test_tampered_record(void **state)
+{
+	(void)state;
+	tt_tls_ctx *cctx = client_ctx("client_uri");
+	conn c = handshake(cctx, srv_ctx);
+	uint8_t rec[512];
+	size_t len, used;
+	const uint8_t msg[] = "transfer 10 coins to alice";
+	assert_int_equal(tt_tls_app_in(c.cli, msg, sizeof(msg), &used),
+			 TETHER_OK);
+	const uint8_t *p = tt_tls_net_out_buf(c.cli, &len);
+	assert_true(len > 5 + sizeof(msg) && len <= sizeof(rec));
+	memcpy(rec, p, len);
+	rec[len - 20] ^= 0x01; /* inside the ciphertext */
+	assert_int_equal(tt_tls_net_in(c.srv, rec, len, &used), TETHER_E_TLS);
+	assert_non_null(strstr(tt_tls_reason(c.srv), "bad record mac"));
+	(void)tt_tls_app_out_buf(c.srv, &len);
+	assert_int_equal(len, 0);
+	conn_free(&c);
+	tt_tls_ctx_free(cctx);
+}
+
 /* ---- allocation-failure sweep (STYLE 21) -------------------------------- */
 
 static size_t f_count, f_fail_at, f_live;
@@ -862,6 +886,7 @@ int main(void)
 	    cmocka_unit_test(test_probe_then_handshake),
 	    cmocka_unit_test(test_key_usage),
 	    cmocka_unit_test(test_data_with_finished),
+	    cmocka_unit_test(test_tampered_record),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

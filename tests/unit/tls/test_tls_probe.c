@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -165,6 +166,39 @@ static void test_reply_declined_or_bad(void **state)
 			 TETHER_E_BAD_REPLY);
 }
 
+/* Seeded random mutations of the golden messages: never a crash, and the
+ * probe / STARTTLS is recognized only when the bytes are exactly right. */
+static void test_mutations(void **state)
+{
+	(void)state;
+	unsigned seed = 42;
+	uint8_t m[64];
+	uint32_t xid, prog, vers;
+	for (int i = 0; i < 20000; i++) {
+		const uint8_t *g = (i & 1) ? golden_reply : golden_call;
+		size_t n = (i & 1) ? sizeof(golden_reply) : sizeof(golden_call);
+		memcpy(m, g, n);
+		size_t pos = (size_t)rand_r(&seed) % n;
+		m[pos] ^= (uint8_t)(1 + rand_r(&seed) % 255);
+		size_t len =
+		    n -
+		    (size_t)(rand_r(&seed) % 3 == 0 ? rand_r(&seed) % 8 : 0);
+		tether_status st;
+		if (i & 1) {
+			st = tt_tls_probe_reply_check(m, len, 0x01020304);
+			/* Only the xid, which is then a mismatch, may change
+			 * and still leave a well-formed probe reply. */
+			assert_int_not_equal(st, TETHER_OK);
+		} else {
+			st =
+			    tt_tls_probe_call_check(m, len, &xid, &prog, &vers);
+			/* xid, prog and vers are free fields of the probe. */
+			if (st == TETHER_OK)
+				assert_true(pos < 4 || (pos >= 12 && pos < 20));
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +206,7 @@ int main(void)
 	    cmocka_unit_test(test_call_not_probe),
 	    cmocka_unit_test(test_reply_bytes),
 	    cmocka_unit_test(test_reply_declined_or_bad),
+	    cmocka_unit_test(test_mutations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
