@@ -134,8 +134,8 @@ static void answer(fz *f, int i)
 		break;
 	case 1:
 		st = tt_conn_reply_error(f->c[i], id,
-					 (tether_status)(400 + (b >> 2) % 8),
-					 b, b >> 1);
+					 (tether_status)(400 + (b >> 2) % 8), b,
+					 b >> 1);
 		break;
 	case 2:
 		st = tt_conn_reply_error(f->c[i], id, TETHER_E_AUTH_REJECTED,
@@ -184,7 +184,7 @@ static void misc(fz *f, int i)
 	case 2:
 		if (f->issued > 0) {
 			tether_status st = tt_conn_cancel(
-				f->c[i], f->xid[(b >> 3) % f->issued]);
+			    f->c[i], f->xid[(b >> 3) % f->issued]);
 			CHECK(st == TETHER_OK || st == TETHER_E_NOT_FOUND);
 		}
 		break;

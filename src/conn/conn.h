@@ -165,7 +165,8 @@ typedef enum tt_event_type {
 	TT_EV_REPLY,
 	/* One of our calls ended without a reply: status is TETHER_E_TIMEOUT
 	 * (deadline), TETHER_E_CANCELLED (tt_conn_cancel), TETHER_E_BAD_REPLY
-	 * (its reply header was malformed) or the connection's sticky status. */
+	 * (its reply header was malformed) or the connection's sticky status.
+	 */
 	TT_EV_CALL_FAILED,
 	/* The connection is finished; always the last event. status is the
 	 * sticky status (TETHER_E_SHUTDOWN after a clean tt_conn_shutdown). */
@@ -184,8 +185,8 @@ typedef enum tt_event_type {
 typedef struct tt_event {
 	tt_event_type type;
 	tether_status status; /* REPLY, CALL_FAILED, CLOSED */
-	uint32_t xid;         /* CALL: the peer's; REPLY/CALL_FAILED: ours */
-	void *cookie;         /* REPLY, CALL_FAILED: given to tt_conn_call */
+	uint32_t xid;	      /* CALL: the peer's; REPLY/CALL_FAILED: ours */
+	void *cookie;	      /* REPLY, CALL_FAILED: given to tt_conn_call */
 	uint64_t call_id;     /* CALL: the handle to answer with (never 0) */
 	tt_call_hdr call;     /* CALL: rpcvers (always 2), prog, vers, proc,
 			       * cred, verf */
@@ -298,28 +299,28 @@ uint32_t tt_conn_outstanding(const tt_conn *c);
 uint32_t tt_conn_inflight(const tt_conn *c);
 
 typedef struct tt_conn_counters {
-	uint64_t bytes_in, bytes_out;     /* consumed / acked */
+	uint64_t bytes_in, bytes_out;	  /* consumed / acked */
 	uint64_t records_in, records_out; /* whole records */
-	uint64_t calls_out;               /* accepted by tt_conn_call */
-	uint64_t calls_in;                /* TT_EV_CALL delivered or queued */
-	uint64_t replies_in;              /* matched replies */
-	uint64_t replies_out;             /* replies queued (ours + engine's) */
-	uint64_t unmatched_replies;       /* dropped: XID not outstanding */
-	uint64_t bad_replies;             /* matched, header malformed */
-	uint64_t rpc_mismatch;            /* rpcvers != 2, answered by us */
-	uint64_t expired;                 /* outbound calls timed out */
-	uint64_t cancelled;               /* tt_conn_cancel */
-	uint64_t out_busy;                /* E_BUSY: max_outbound */
-	uint64_t out_full;                /* E_BUSY: max_out_bytes */
-	uint64_t in_stalls;               /* tt_conn_in stopped: backpressure */
-	uint64_t rec_too_large;           /* limit hits (each also sticky) */
+	uint64_t calls_out;		  /* accepted by tt_conn_call */
+	uint64_t calls_in;		  /* TT_EV_CALL delivered or queued */
+	uint64_t replies_in;		  /* matched replies */
+	uint64_t replies_out;		  /* replies queued (ours + engine's) */
+	uint64_t unmatched_replies;	  /* dropped: XID not outstanding */
+	uint64_t bad_replies;		  /* matched, header malformed */
+	uint64_t rpc_mismatch;		  /* rpcvers != 2, answered by us */
+	uint64_t expired;		  /* outbound calls timed out */
+	uint64_t cancelled;		  /* tt_conn_cancel */
+	uint64_t out_busy;		  /* E_BUSY: max_outbound */
+	uint64_t out_full;		  /* E_BUSY: max_out_bytes */
+	uint64_t in_stalls;		  /* tt_conn_in stopped: backpressure */
+	uint64_t rec_too_large;		  /* limit hits (each also sticky) */
 	uint64_t rec_fragments;
 	uint64_t rec_timeouts;
 	uint64_t unresponsive;
 	uint64_t idle_timeouts;
-	uint64_t malformed; /* inbound records with a malformed header */
+	uint64_t malformed;	   /* inbound records with a malformed header */
 	uint64_t refused_in_drain; /* CALLs answered SYSTEM_ERR in shutdown */
-	uint64_t dropped_calls;    /* inbound calls released unanswered */
+	uint64_t dropped_calls;	   /* inbound calls released unanswered */
 } tt_conn_counters;
 
 /* Copies c's counters into *out. */

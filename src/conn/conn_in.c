@@ -202,13 +202,14 @@ tether_status tt_conn_in(tt_conn *c, const uint8_t *in, size_t len,
 		}
 		size_t n = 0;
 		tether_status st =
-			tt_rm_dec_feed(&c->rm, in + *used, len - *used, &n);
+		    tt_rm_dec_feed(&c->rm, in + *used, len - *used, &n);
 		*used += n;
 		c->st.bytes_in += n;
 		if (n > 0)
 			c->last_activity = c->now;
 		if (!was_in && n > 0)
-			c->rec_start = c->now; /* DESIGN §2: from its 1st byte */
+			c->rec_start =
+			    c->now; /* DESIGN §2: from its 1st byte */
 		if (st == TETHER_OK) {
 			on_record(c);
 		} else if (st != TETHER_E_NEED_MORE) {

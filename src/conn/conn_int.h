@@ -14,10 +14,10 @@
 /* An inbound record that became an event: a CALL (kept until answered) or
  * a matched REPLY (kept until the next event is taken). */
 typedef struct conn_msg {
-	struct conn_msg *next;   /* event FIFO */
-	struct conn_msg *inb;    /* inbound calls in flight (CALL only) */
-	bool queued;             /* still in the event FIFO */
-	tt_rm_record rec;        /* owns the record bytes the views point to */
+	struct conn_msg *next; /* event FIFO */
+	struct conn_msg *inb;  /* inbound calls in flight (CALL only) */
+	bool queued;	       /* still in the event FIFO */
+	tt_rm_record rec;      /* owns the record bytes the views point to */
 	tt_event ev;
 } conn_msg;
 
@@ -47,7 +47,7 @@ struct tt_conn {
 	uint8_t *out; /* out[off..len) waits to be written */
 	size_t out_cap, out_off, out_len;
 
-	conn_slot *slots; /* o.max_outbound entries */
+	conn_slot *slots;	 /* o.max_outbound entries */
 	uint32_t nactive, nused; /* ACTIVE slots; non-FREE slots */
 	uint32_t next_xid;
 	uint32_t consec_expired;
@@ -87,7 +87,7 @@ typedef struct conn_reply {
 } conn_reply;
 tether_status tt_conn__queue_reply(tt_conn *c, const conn_reply *r);
 /* Queues an error reply chosen by st (see tt_conn_reply_error). */
-tether_status tt_conn__queue_error(tt_conn *c, uint32_t xid,
-				   tether_status st, uint32_t a, uint32_t b);
+tether_status tt_conn__queue_error(tt_conn *c, uint32_t xid, tether_status st,
+				   uint32_t a, uint32_t b);
 
 #endif /* TT_CONN_INT_H */

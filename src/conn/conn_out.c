@@ -147,15 +147,15 @@ tether_status tt_conn__queue_reply(tt_conn *c, const conn_reply *r)
 	size_t guess = 64 + r->hdr.verf.len + r->len;
 	if (r->encode == NULL && r->len > c->o.max_record)
 		return TETHER_E_TOO_LARGE;
-	TT_TRY(out_record(c, guess < OUT_FIRST ? OUT_FIRST : guess,
-			  write_reply, r));
+	TT_TRY(out_record(c, guess < OUT_FIRST ? OUT_FIRST : guess, write_reply,
+			  r));
 	c->st.replies_out++;
 	return TETHER_OK;
 }
 
 /* RFC 5531 §9: the reply_body for each error the engine can send. */
-tether_status tt_conn__queue_error(tt_conn *c, uint32_t xid,
-				   tether_status st, uint32_t a, uint32_t b)
+tether_status tt_conn__queue_error(tt_conn *c, uint32_t xid, tether_status st,
+				   uint32_t a, uint32_t b)
 {
 	conn_reply r;
 	memset(&r, 0, sizeof(r));
@@ -261,16 +261,16 @@ static tether_status reply_common(tt_conn *c, uint64_t id,
 	r.bytes = bytes;
 	r.len = len;
 	if (encode == NULL && len % 4 != 0) {
-		tether_status st = answer(c, m, NULL, true,
-					  TETHER_E_SYSTEM_ERR, 0, 0);
+		tether_status st =
+		    answer(c, m, NULL, true, TETHER_E_SYSTEM_ERR, 0, 0);
 		return st != TETHER_OK ? st : TETHER_E_INVAL;
 	}
 	return answer(c, m, &r, false, TETHER_OK, 0, 0);
 }
 
 tether_status tt_conn_reply(tt_conn *c, uint64_t call_id,
-			    const tt_opaque_auth *verf,
-			    tether_encode_fn encode, const void *res)
+			    const tt_opaque_auth *verf, tether_encode_fn encode,
+			    const void *res)
 {
 	return reply_common(c, call_id, verf, encode, res, NULL, 0);
 }
@@ -374,8 +374,8 @@ static tether_status call_check(tt_conn *c, const tt_conn_call_args *a)
 	return TETHER_OK;
 }
 
-tether_status tt_conn_call(tt_conn *c, const tt_conn_call_args *a,
-			   void *cookie, uint32_t *xid_out)
+tether_status tt_conn_call(tt_conn *c, const tt_conn_call_args *a, void *cookie,
+			   uint32_t *xid_out)
 {
 	TT_TRY(call_check(c, a));
 	call_ctx k;
@@ -389,9 +389,8 @@ tether_status tt_conn_call(tt_conn *c, const tt_conn_call_args *a,
 	k.hdr.verf = a->verf;
 	k.a = a;
 	size_t guess = 64 + (size_t)a->cred.len + a->verf.len + a->body_len;
-	tether_status st =
-		out_record(c, guess < OUT_FIRST ? OUT_FIRST : guess,
-			   write_call, &k);
+	tether_status st = out_record(c, guess < OUT_FIRST ? OUT_FIRST : guess,
+				      write_call, &k);
 	if (st != TETHER_OK) {
 		tt_conn__out_trim(c);
 		return st;
@@ -400,8 +399,8 @@ tether_status tt_conn_call(tt_conn *c, const tt_conn_call_args *a,
 	s->xid = k.xid;
 	s->state = SLOT_ACTIVE;
 	s->cookie = cookie;
-	s->deadline = c->now + (a->deadline_ms ? a->deadline_ms
-					       : c->o.call_deadline_ms);
+	s->deadline =
+	    c->now + (a->deadline_ms ? a->deadline_ms : c->o.call_deadline_ms);
 	c->nactive++;
 	c->nused++;
 	c->st.calls_out++;

@@ -58,9 +58,9 @@ static size_t finish(tether_enc *e, uint8_t *buf, size_t cap,
 	return e->len + 4;
 }
 
-size_t h_call_record(uint8_t *buf, size_t cap, uint32_t xid,
-		     uint32_t rpcvers, uint32_t prog, uint32_t vers,
-		     uint32_t proc, const uint8_t *body, size_t len)
+size_t h_call_record(uint8_t *buf, size_t cap, uint32_t xid, uint32_t rpcvers,
+		     uint32_t prog, uint32_t vers, uint32_t proc,
+		     const uint8_t *body, size_t len)
 {
 	tether_enc e;
 	tt_call_hdr h;

@@ -20,9 +20,9 @@ void h_settle(tt_conn *a, tt_conn *b, size_t chunk);
 
 /* Builds a whole record (mark + CALL header + body) into buf; returns its
  * length (0 if cap is too small). rpcvers is written as given. */
-size_t h_call_record(uint8_t *buf, size_t cap, uint32_t xid,
-		     uint32_t rpcvers, uint32_t prog, uint32_t vers,
-		     uint32_t proc, const uint8_t *body, size_t len);
+size_t h_call_record(uint8_t *buf, size_t cap, uint32_t xid, uint32_t rpcvers,
+		     uint32_t prog, uint32_t vers, uint32_t proc,
+		     const uint8_t *body, size_t len);
 /* Builds a whole record: mark + accepted SUCCESS reply + body. */
 size_t h_reply_record(uint8_t *buf, size_t cap, uint32_t xid,
 		      const uint8_t *body, size_t len);

@@ -78,11 +78,11 @@ static void drain(tt_conn *c)
 		if (ev.type == TT_EV_CALL) {
 			static const uint8_t res[8] = {0, 0, 0, 1, 0, 0, 0, 2};
 			tether_status st =
-				ev.call.proc == 2
-					? tt_conn_reply(c, ev.call_id, NULL,
-							h_enc_pair, res)
-					: tt_conn_reply_bytes(c, ev.call_id,
-							      NULL, res, 8);
+			    ev.call.proc == 2
+				? tt_conn_reply(c, ev.call_id, NULL, h_enc_pair,
+						res)
+				: tt_conn_reply_bytes(c, ev.call_id, NULL, res,
+						      8);
 			assert_true(clean(st, c));
 		} else if (ev.type == TT_EV_REPLY ||
 			   ev.type == TT_EV_CALL_FAILED) {
@@ -165,7 +165,7 @@ int main(void)
 	const tether_allocator a = {f_alloc, f_realloc, f_free, NULL};
 	tether_set_allocator(&a);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_alloc_sweep),
+	    cmocka_unit_test(test_alloc_sweep),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

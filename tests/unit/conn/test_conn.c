@@ -149,9 +149,9 @@ static void test_calls_both_ways(void **state)
 	assert_int_equal(tt_xdr_get32(ev.body), 11);
 	assert_int_equal(tt_xdr_get32(ev.body + 4), 22);
 	/* The client answers with an encode fn, the server with bytes. */
-	assert_int_equal(tt_conn_reply(p.cli, ev.call_id, NULL, h_enc_pair,
-				       pairv),
-			 TETHER_OK);
+	assert_int_equal(
+	    tt_conn_reply(p.cli, ev.call_id, NULL, h_enc_pair, pairv),
+	    TETHER_OK);
 	assert_int_equal(tt_conn_reply_bytes(p.srv, id_srv, NULL, NULL, 0),
 			 TETHER_OK);
 	h_settle(p.cli, p.srv, 7);
@@ -246,14 +246,14 @@ static void test_error_replies(void **state)
 		tether_status st;
 		uint32_t a, b;
 	} cases[] = {
-		{TETHER_E_PROG_UNAVAIL, 0, 0},
-		{TETHER_E_PROG_MISMATCH, 1, 3},
-		{TETHER_E_PROC_UNAVAIL, 0, 0},
-		{TETHER_E_GARBAGE_ARGS, 0, 0},
-		{TETHER_E_SYSTEM_ERR, 0, 0},
-		{TETHER_E_AUTH_REJECTED, TT_AUTH_TOOWEAK, 0},
-		{TETHER_E_RPC_MISMATCH, 2, 2},
-		{TETHER_E_INVAL, 0, 0}, /* anything else: SYSTEM_ERR */
+	    {TETHER_E_PROG_UNAVAIL, 0, 0},
+	    {TETHER_E_PROG_MISMATCH, 1, 3},
+	    {TETHER_E_PROC_UNAVAIL, 0, 0},
+	    {TETHER_E_GARBAGE_ARGS, 0, 0},
+	    {TETHER_E_SYSTEM_ERR, 0, 0},
+	    {TETHER_E_AUTH_REJECTED, TT_AUTH_TOOWEAK, 0},
+	    {TETHER_E_RPC_MISMATCH, 2, 2},
+	    {TETHER_E_INVAL, 0, 0}, /* anything else: SYSTEM_ERR */
 	};
 	pair p;
 	tt_event ev;
@@ -271,8 +271,8 @@ static void test_error_replies(void **state)
 		expect_event(p.cli, &ev, TT_EV_REPLY);
 		assert_ptr_equal(ev.cookie, &ck);
 		tether_status want = cases[i].st == TETHER_E_INVAL
-					     ? TETHER_E_SYSTEM_ERR
-					     : cases[i].st;
+					 ? TETHER_E_SYSTEM_ERR
+					 : cases[i].st;
 		assert_int_equal(ev.status, want);
 		assert_null(ev.body);
 		if (want == TETHER_E_PROG_MISMATCH ||
@@ -795,8 +795,7 @@ static void test_reply_too_large(void **state)
 	call_bytes(p.cli, 1, &ck);
 	h_settle(p.cli, p.srv, 100);
 	expect_event(p.srv, &ev, TT_EV_CALL);
-	assert_int_equal(tt_conn_reply(p.srv, ev.call_id, NULL, enc_huge,
-				       NULL),
+	assert_int_equal(tt_conn_reply(p.srv, ev.call_id, NULL, enc_huge, NULL),
 			 TETHER_E_TOO_LARGE);
 	h_settle(p.cli, p.srv, 100);
 	expect_event(p.cli, &ev, TT_EV_REPLY);
@@ -894,27 +893,27 @@ static void test_bad_args(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_call_reply_bytewise),
-		cmocka_unit_test(test_calls_both_ways),
-		cmocka_unit_test(test_unmatched_reply),
-		cmocka_unit_test(test_rpc_version_mismatch),
-		cmocka_unit_test(test_error_replies),
-		cmocka_unit_test(test_limit_max_record),
-		cmocka_unit_test(test_limit_fragments),
-		cmocka_unit_test(test_limit_record_timeout),
-		cmocka_unit_test(test_limit_inbound_backpressure),
-		cmocka_unit_test(test_limit_outbound),
-		cmocka_unit_test(test_limit_out_bytes),
-		cmocka_unit_test(test_deadline_expiry),
-		cmocka_unit_test(test_limit_expiries),
-		cmocka_unit_test(test_idle_timeout),
-		cmocka_unit_test(test_abort_exactly_once),
-		cmocka_unit_test(test_shutdown_drain),
-		cmocka_unit_test(test_cancel),
-		cmocka_unit_test(test_reply_too_large),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_memory),
-		cmocka_unit_test(test_bad_args),
+	    cmocka_unit_test(test_call_reply_bytewise),
+	    cmocka_unit_test(test_calls_both_ways),
+	    cmocka_unit_test(test_unmatched_reply),
+	    cmocka_unit_test(test_rpc_version_mismatch),
+	    cmocka_unit_test(test_error_replies),
+	    cmocka_unit_test(test_limit_max_record),
+	    cmocka_unit_test(test_limit_fragments),
+	    cmocka_unit_test(test_limit_record_timeout),
+	    cmocka_unit_test(test_limit_inbound_backpressure),
+	    cmocka_unit_test(test_limit_outbound),
+	    cmocka_unit_test(test_limit_out_bytes),
+	    cmocka_unit_test(test_deadline_expiry),
+	    cmocka_unit_test(test_limit_expiries),
+	    cmocka_unit_test(test_idle_timeout),
+	    cmocka_unit_test(test_abort_exactly_once),
+	    cmocka_unit_test(test_shutdown_drain),
+	    cmocka_unit_test(test_cancel),
+	    cmocka_unit_test(test_reply_too_large),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_memory),
+	    cmocka_unit_test(test_bad_args),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -102,11 +102,11 @@ typedef struct side {
 	tt_conn *c;
 	pend pend[MAX_PEND];
 	int npend;
-	bool closed_ev;   /* TT_EV_CLOSED seen */
-	bool eof_sent;    /* transport closed by this side */
-	bool eof_seen;    /* ... and the peer noticed */
-	uint32_t dflt_dl; /* its call_deadline_ms */
-	uint64_t stall_until; /* writes from this side stall */
+	bool closed_ev;		/* TT_EV_CLOSED seen */
+	bool eof_sent;		/* transport closed by this side */
+	bool eof_seen;		/* ... and the peer noticed */
+	uint32_t dflt_dl;	/* its call_deadline_ms */
+	uint64_t stall_until;	/* writes from this side stall */
 	uint8_t wire[WIRE_CAP]; /* bytes from this side to the peer */
 	size_t wire_len;
 	uint64_t closed_at;
@@ -127,9 +127,9 @@ typedef struct sim {
 #define SIM_CHECK(sm, cond)                                                    \
 	do {                                                                   \
 		if (!(cond))                                                   \
-			fail_msg("seed %llu: %s (line %d, t=%llu)",           \
-				 (unsigned long long)(sm)->seed, #cond,         \
-				 __LINE__, (unsigned long long)(sm)->now);      \
+			fail_msg("seed %llu: %s (line %d, t=%llu)",            \
+				 (unsigned long long)(sm)->seed, #cond,        \
+				 __LINE__, (unsigned long long)(sm)->now);     \
 	} while (0)
 
 static void opts_random(sim *sm, tt_conn_opts *o, int i)
@@ -179,7 +179,7 @@ static void issue(sim *sm, int i)
 	tether_status st = tt_conn_call(sd->c, &a, cr, &xid);
 	if (st != TETHER_OK) {
 		SIM_CHECK(sm, st == TETHER_E_BUSY || st == TETHER_E_TOO_LARGE ||
-				      st == tt_conn_status(sd->c));
+				  st == tt_conn_status(sd->c));
 		return;
 	}
 	cr->side = i;
@@ -363,9 +363,9 @@ static void lose_connection(sim *sm)
 	sm->lost = true;
 	for (int i = 0; i < 2; i++) {
 		sm->s[i].wire_len = 0;
-		tt_conn_abort(sm->s[i].c,
-			      chance(&sm->r, 500) ? TETHER_E_RESET
-						  : TETHER_E_CLOSED);
+		tt_conn_abort(sm->s[i].c, chance(&sm->r, 500)
+					      ? TETHER_E_RESET
+					      : TETHER_E_CLOSED);
 		sm->s[i].eof_sent = sm->s[i].eof_seen = true;
 	}
 	drain_events(sm, 0);
@@ -422,9 +422,9 @@ static void sim_run(uint64_t seed, uint32_t steps)
 	for (int i = 0; i < 2; i++) {
 		tt_conn_opts o;
 		opts_random(&sm, &o, i);
-		SIM_CHECK(&sm, tt_conn_new(&o, i ? TT_CONN_SERVER
-						 : TT_CONN_CLIENT,
-					   &sm.s[i].c) == TETHER_OK);
+		SIM_CHECK(&sm,
+			  tt_conn_new(&o, i ? TT_CONN_SERVER : TT_CONN_CLIENT,
+				      &sm.s[i].c) == TETHER_OK);
 	}
 	for (uint32_t k = 0; k < steps; k++)
 		step(&sm, true);
@@ -450,10 +450,10 @@ static void sim_run(uint64_t seed, uint32_t steps)
 		/* Half the time the app drops what it still holds. */
 		if (sm.seed & 1)
 			for (int k = 0; k < sm.s[i].npend; k++)
-				SIM_CHECK(&sm, tt_conn_drop_call(
-						       sm.s[i].c,
-						       sm.s[i].pend[k].id) ==
-						       TETHER_OK);
+				SIM_CHECK(&sm,
+					  tt_conn_drop_call(
+					      sm.s[i].c, sm.s[i].pend[k].id) ==
+					      TETHER_OK);
 		tt_conn_free(sm.s[i].c);
 	}
 	SIM_CHECK(&sm, g_live == 0);
@@ -478,23 +478,22 @@ static void test_sim_seeds(void **state)
 	uint64_t n = env_u64("TETHER_SIM_SEEDS", 1500);
 	for (uint64_t s = 1; s <= n; s++)
 		sim_run(s, 400);
-	printf("simulated %llu seeds: %llu calls: %llu ok, %llu rpc errors, "
-	       "%llu timed out, %llu closed, %llu other; %llu lost "
-	       "connections, %llu unmatched replies, %llu input stalls, "
-	       "%llu peers cut off, %llu idle, %llu record timeouts, "
-	       "%llu busy\n",
-	       (unsigned long long)n, (unsigned long long)g_tot.calls,
-	       (unsigned long long)g_tot.ok, (unsigned long long)g_tot.rpc_err,
-	       (unsigned long long)g_tot.timeout,
-	       (unsigned long long)g_tot.closed,
-	       (unsigned long long)g_tot.other_fail,
-	       (unsigned long long)g_tot.lost,
-	       (unsigned long long)g_tot.unmatched,
-	       (unsigned long long)g_tot.stalls,
-	       (unsigned long long)g_tot.expiries_cut,
-	       (unsigned long long)g_tot.idle,
-	       (unsigned long long)g_tot.rec_timeout,
-	       (unsigned long long)g_tot.busy);
+	printf(
+	    "simulated %llu seeds: %llu calls: %llu ok, %llu rpc errors, "
+	    "%llu timed out, %llu closed, %llu other; %llu lost "
+	    "connections, %llu unmatched replies, %llu input stalls, "
+	    "%llu peers cut off, %llu idle, %llu record timeouts, "
+	    "%llu busy\n",
+	    (unsigned long long)n, (unsigned long long)g_tot.calls,
+	    (unsigned long long)g_tot.ok, (unsigned long long)g_tot.rpc_err,
+	    (unsigned long long)g_tot.timeout, (unsigned long long)g_tot.closed,
+	    (unsigned long long)g_tot.other_fail,
+	    (unsigned long long)g_tot.lost, (unsigned long long)g_tot.unmatched,
+	    (unsigned long long)g_tot.stalls,
+	    (unsigned long long)g_tot.expiries_cut,
+	    (unsigned long long)g_tot.idle,
+	    (unsigned long long)g_tot.rec_timeout,
+	    (unsigned long long)g_tot.busy);
 	/* The faults must actually have happened (the seeds are fixed). */
 	if (n >= 200) {
 		assert_true(g_tot.ok > 0 && g_tot.rpc_err > 0);
@@ -510,7 +509,7 @@ int main(void)
 				    NULL};
 	tether_set_allocator(&a);
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sim_seeds),
+	    cmocka_unit_test(test_sim_seeds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
