@@ -464,6 +464,67 @@ static void test_never_advance(void **state)
 	tether_arena_free(a);
 }
 
+/* RFC 4506 §7: the "file" example, john's lisp program "sillyprog"
+ * containing "(quit)": filename<255>, union filetype (EXEC = 2:
+ * interpretor<255> "lisp"), owner<32>, data<65535>. */
+static const uint8_t rfc4506_file[] = {
+	0x00, 0x00, 0x00, 0x09, 0x73, 0x69, 0x6c, 0x6c, 0x79, 0x70, 0x72, 0x6f,
+	0x67, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x04,
+	0x6c, 0x69, 0x73, 0x70, 0x00, 0x00, 0x00, 0x04, 0x6a, 0x6f, 0x68, 0x6e,
+	0x00, 0x00, 0x00, 0x06, 0x28, 0x71, 0x75, 0x69, 0x74, 0x29, 0x00, 0x00};
+
+static void test_rfc4506_example(void **state)
+{
+	(void)state;
+	uint8_t buf[64];
+	tether_enc e;
+	ENC_FIXED(e, buf);
+	assert_int_equal(tether_enc_string(&e, "sillyprog", 255), TETHER_OK);
+	assert_int_equal(tether_enc_enum(&e, 2), TETHER_OK);
+	assert_int_equal(tether_enc_string(&e, "lisp", 255), TETHER_OK);
+	assert_int_equal(tether_enc_string(&e, "john", 32), TETHER_OK);
+	assert_int_equal(tether_enc_opaque(&e, "(quit)", 6, 65535), TETHER_OK);
+	assert_enc(&e, rfc4506_file, sizeof(rfc4506_file));
+
+	tether_arena *a;
+	assert_int_equal(tether_arena_new(256, &a), TETHER_OK);
+	tether_dec d;
+	tether_dec_init(&d, rfc4506_file, sizeof(rfc4506_file), a);
+	char *name, *interp, *owner;
+	int32_t kind;
+	uint8_t *data;
+	uint32_t n;
+	assert_int_equal(tether_dec_string(&d, &name, 255), TETHER_OK);
+	assert_int_equal(tether_dec_enum(&d, &kind), TETHER_OK);
+	assert_int_equal(tether_dec_string(&d, &interp, 255), TETHER_OK);
+	assert_int_equal(tether_dec_string(&d, &owner, 32), TETHER_OK);
+	assert_int_equal(tether_dec_opaque(&d, &data, &n, 65535), TETHER_OK);
+	assert_int_equal(tether_dec_finish(&d), TETHER_OK);
+	assert_string_equal(name, "sillyprog");
+	assert_int_equal(kind, 2);
+	assert_string_equal(interp, "lisp");
+	assert_string_equal(owner, "john");
+	assert_int_equal(n, 6);
+	assert_memory_equal(data, "(quit)", 6);
+	/* Every truncation of it fails and consumes nothing. */
+	for (size_t cut = 0; cut < sizeof(rfc4506_file); cut++) {
+		tether_arena_reset(a);
+		tether_dec_init(&d, rfc4506_file, cut, a);
+		tether_status st = tether_dec_string(&d, &name, 255);
+		if (st == TETHER_OK)
+			st = tether_dec_enum(&d, &kind);
+		if (st == TETHER_OK)
+			st = tether_dec_string(&d, &interp, 255);
+		if (st == TETHER_OK)
+			st = tether_dec_string(&d, &owner, 32);
+		if (st == TETHER_OK)
+			st = tether_dec_opaque(&d, &data, &n, 65535);
+		assert_true(st == TETHER_E_XDR_SHORT ||
+			    st == TETHER_E_XDR_LENGTH);
+	}
+	tether_arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +541,7 @@ int main(void)
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_float_bits),
 		cmocka_unit_test(test_never_advance),
+		cmocka_unit_test(test_rfc4506_example),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
