@@ -183,6 +183,21 @@ static void count_limit(tt_conn *c, tether_status st)
 		c->st.rec_fragments++;
 }
 
+/*
+ * True when the next record in in[0..len) is visibly a REPLY: its first
+ * fragment header (RFC 5531 §11) and the xid and msg_type words (§9) are
+ * all in the bytes offered. Replies are taken even under backpressure:
+ * they free our call slots and add no work, and refusing them could stall
+ * two peers that each wait for the other's answers to their callbacks.
+ */
+static bool reply_ahead(const uint8_t *in, size_t len)
+{
+	if (len < 12)
+		return false;
+	uint32_t frag = tt_xdr_get32(in) & ~TT_RM_LAST;
+	return frag >= 8 && tt_xdr_get32(in + 8) == TT_MSG_REPLY;
+}
+
 tether_status tt_conn_in(tt_conn *c, const uint8_t *in, size_t len,
 			 size_t *used)
 {
@@ -196,7 +211,8 @@ tether_status tt_conn_in(tt_conn *c, const uint8_t *in, size_t len,
 		/* Backpressure is applied between records only: a record
 		 * already started is finished (it is bounded by max_record
 		 * and its own deadline). */
-		if (!was_in && backpressured(c)) {
+		if (!was_in && backpressured(c) &&
+		    !reply_ahead(in + *used, len - *used)) {
 			c->st.in_stalls++;
 			break;
 		}

@@ -475,6 +475,48 @@ static void test_limit_inbound_backpressure(void **state)
 	pair_free(&p);
 }
 
+/* Under inbound backpressure a REPLY at the head of the stream is still
+ * taken (a callback's answer must not wait behind the limit), a CALL is
+ * not. */
+static void test_backpressure_takes_replies(void **state)
+{
+	(void)state;
+	tt_conn_opts o;
+	pair p;
+	tt_event ev;
+	tt_conn_opts_init(&o);
+	o.max_inbound = 1;
+	o.xid_seed = 5000;
+	pair_new(&p, NULL, &o);
+	int ck1, ck2, ck3;
+	call_bytes(p.cli, 1, &ck1);
+	h_settle(p.cli, p.srv, 100);
+	expect_event(p.srv, &ev, TT_EV_CALL);
+	uint64_t held = ev.call_id;
+	assert_false(tt_conn_wants_input(p.srv));
+	/* The handler calls back; the client answers, then calls again. */
+	call_bytes(p.srv, 8, &ck2);
+	h_settle(p.cli, p.srv, 100);
+	expect_event(p.cli, &ev, TT_EV_CALL);
+	assert_int_equal(tt_conn_reply_bytes(p.cli, ev.call_id, NULL, NULL, 0),
+			 TETHER_OK);
+	call_bytes(p.cli, 2, &ck3);
+	h_settle(p.cli, p.srv, 1000);
+	expect_event(p.srv, &ev, TT_EV_REPLY);
+	assert_ptr_equal(ev.cookie, &ck2);
+	expect_none(p.srv);
+	assert_int_equal(tt_conn_inflight(p.srv), 1);
+	size_t left;
+	tt_conn_out_buf(p.cli, &left);
+	assert_int_equal(left, 44 + sizeof(ARGS)); /* the second CALL waits */
+	assert_int_equal(tt_conn_reply_bytes(p.srv, held, NULL, NULL, 0),
+			 TETHER_OK);
+	h_settle(p.cli, p.srv, 1000);
+	expect_event(p.srv, &ev, TT_EV_CALL);
+	assert_int_equal(ev.call.proc, 2);
+	pair_free(&p);
+}
+
 /* Limit: outbound calls outstanding -> TETHER_E_BUSY; a slot frees when
  * its call completes. */
 static void test_limit_outbound(void **state)
@@ -902,6 +944,7 @@ int main(void)
 	    cmocka_unit_test(test_limit_fragments),
 	    cmocka_unit_test(test_limit_record_timeout),
 	    cmocka_unit_test(test_limit_inbound_backpressure),
+	    cmocka_unit_test(test_backpressure_takes_replies),
 	    cmocka_unit_test(test_limit_outbound),
 	    cmocka_unit_test(test_limit_out_bytes),
 	    cmocka_unit_test(test_deadline_expiry),
