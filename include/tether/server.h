@@ -39,6 +39,10 @@ TETHER_API void tether_server_opts_set_workers(tether_server_opts *o,
 					       unsigned n);
 TETHER_API void tether_server_opts_set_max_queued(tether_server_opts *o,
 						  size_t n);
+/* Connections open at once (default 4096; 0: no cap). Past it a new
+ * connection is closed as soon as it is accepted. */
+TETHER_API void tether_server_opts_set_max_connections(tether_server_opts *o,
+						       uint32_t n);
 /* Engine limits per connection (DESIGN §7); 0 keeps the default. */
 TETHER_API void tether_server_opts_set_max_record(tether_server_opts *o,
 						  uint32_t bytes);

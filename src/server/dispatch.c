@@ -269,6 +269,62 @@ void *tether_ctx_userdata(tether_call_ctx *ctx)
 	return ctx == NULL ? NULL : ctx->ent->ud;
 }
 
+/* A deferred reply from a thread other than the connection's loop: the
+ * result is encoded here (the caller's memory is borrowed only for the
+ * call), sent from the loop thread. */
+typedef struct posted_reply {
+	tether_call_ctx *ctx;
+	tether_enc e;
+	tether_status fail; /* OK: send e; else an error reply */
+} posted_reply;
+
+static void run_posted_reply(void *arg)
+{
+	posted_reply *pr = arg;
+	tether_call_ctx *ctx = pr->ctx;
+	tether_conn *c = ctx->conn;
+
+	if (c->eng != NULL && pr->fail == TETHER_OK)
+		TT_IGNORE(tt_conn_reply_bytes(c->eng, ctx->call_id, NULL,
+					      pr->e.buf, pr->e.len));
+	else if (c->eng != NULL)
+		TT_IGNORE(tt_conn_reply_error(c->eng, ctx->call_id,
+					      wire_error(pr->fail), 0, 0));
+	tether_enc_release(&pr->e);
+	tt_free(pr, sizeof *pr);
+	tt_rconn_kick(c);
+	ctx_free(ctx);
+}
+
+static bool off_loop(const tether_call_ctx *ctx)
+{
+	return ctx->conn->loop != NULL && !tt_io_loop_on_thread(ctx->conn->loop);
+}
+
+static tether_status post_reply(tether_call_ctx *ctx, const void *res,
+				tether_status fail)
+{
+	posted_reply *pr = tt_calloc(1, sizeof *pr);
+	const tether_type_desc *t = ctx->pd->res;
+	tether_status st = TETHER_OK;
+
+	if (pr == NULL)
+		return TETHER_E_NOMEM;
+	pr->ctx = ctx, pr->fail = fail;
+	tether_enc_init_growable(&pr->e, ctx->conn->max_record);
+	if (fail == TETHER_OK && !is_void(t))
+		st = t->encode(&pr->e, res);
+	if (st != TETHER_OK)
+		pr->fail = TETHER_E_SYSTEM_ERR;
+	st = tt_io_loop_post(ctx->conn->loop, run_posted_reply, pr);
+	if (st != TETHER_OK) {
+		/* The loop is stopping: the server releases ctx itself. */
+		tether_enc_release(&pr->e);
+		tt_free(pr, sizeof *pr);
+	}
+	return st;
+}
+
 tether_status tether_ctx_reply(tether_call_ctx *ctx, const void *res)
 {
 	tether_conn *c;
@@ -276,6 +332,8 @@ tether_status tether_ctx_reply(tether_call_ctx *ctx, const void *res)
 
 	if (ctx == NULL || !ctx->deferred)
 		return TETHER_E_STATE;
+	if (off_loop(ctx))
+		return post_reply(ctx, res, TETHER_OK);
 	c = ctx->conn;
 	st = send_res(ctx, res);
 	tt_rconn_kick(c);
@@ -289,6 +347,12 @@ void tether_ctx_fail(tether_call_ctx *ctx, tether_status st)
 
 	if (ctx == NULL || !ctx->deferred)
 		return;
+	if (off_loop(ctx)) {
+		TT_IGNORE(post_reply(ctx, NULL,
+				     st == TETHER_OK ? TETHER_E_SYSTEM_ERR
+						     : st));
+		return;
+	}
 	c = ctx->conn;
 	if (c->eng != NULL)
 		TT_IGNORE(tt_conn_reply_error(c->eng, ctx->call_id,

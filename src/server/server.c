@@ -18,6 +18,7 @@ enum {
 	MAX_LISTENERS = 8,
 	DEFAULT_WORKERS = 4,
 	DEFAULT_MAX_QUEUED = 1024,
+	DEFAULT_MAX_CONNECTIONS = 4096,
 	ABORT_WAIT_MS = 5000
 };
 
@@ -26,6 +27,7 @@ enum { ST_NEW = 0, ST_RUNNING, ST_STOPPING, ST_STOPPED };
 struct tether_server_opts {
 	unsigned io_threads, workers;
 	size_t max_queued;
+	uint32_t max_connections;
 	tt_conn_opts conn;
 };
 
@@ -54,6 +56,7 @@ struct tether_server {
 	uv_mutex_t mu;
 	uv_cond_t cv;
 	unsigned nconns; /* open transports (mu) */
+	uint64_t refused; /* connections closed at max_connections (mu) */
 	int state;
 	unsigned rr;
 	uint32_t xid_seed;
@@ -73,6 +76,7 @@ tether_status tether_server_opts_new(tether_server_opts **out)
 		return TETHER_E_NOMEM;
 	o->workers = DEFAULT_WORKERS;
 	o->max_queued = DEFAULT_MAX_QUEUED;
+	o->max_connections = DEFAULT_MAX_CONNECTIONS;
 	tt_conn_opts_init(&o->conn);
 	*out = o;
 	return TETHER_OK;
@@ -92,6 +96,7 @@ void tether_server_opts_free(tether_server_opts *o)
 SETTER(io_threads, unsigned, io_threads)
 SETTER(workers, unsigned, workers)
 SETTER(max_queued, size_t, max_queued)
+SETTER(max_connections, uint32_t, max_connections)
 SETTER(max_record, uint32_t, conn.max_record)
 SETTER(max_inbound, uint32_t, conn.max_inbound)
 SETTER(max_outbound, uint32_t, conn.max_outbound)
@@ -122,6 +127,7 @@ tether_status tether_server_new(const tether_server_opts *o,
 	} else {
 		s->o.workers = DEFAULT_WORKERS;
 		s->o.max_queued = DEFAULT_MAX_QUEUED;
+		s->o.max_connections = DEFAULT_MAX_CONNECTIONS;
 		tt_conn_opts_init(&s->o.conn);
 	}
 	if (s->o.conn.max_record == 0)
@@ -285,6 +291,12 @@ static void accept_task(void *arg)
 
 	uv_mutex_lock(&a->sl->s->mu);
 	stopping = a->sl->s->state != ST_RUNNING;
+	if (a->sl->s->o.max_connections != 0 &&
+	    a->sl->s->nconns >= a->sl->s->o.max_connections) {
+		/* Over the cap: closed at once; existing work continues. */
+		stopping = true;
+		a->sl->s->refused++;
+	}
 	uv_mutex_unlock(&a->sl->s->mu);
 	if (stopping || conn_open(a->sl, a->fd, &a->peer) != TETHER_OK)
 		tt_io_close(a->fd);

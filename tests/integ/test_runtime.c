@@ -148,12 +148,39 @@ static tether_status h_whoami(tether_call_ctx *ctx, uint32_t *r)
 	return TETHER_OK;
 }
 
+typedef struct hold_job {
+	tether_call_ctx *ctx;
+	uint32_t ms;
+} hold_job;
+
+static void *hold_thread(void *arg)
+{
+	hold_job *j = arg;
+	uint32_t r = j->ms + 1;
+	tether_status st;
+	sleep_ms(j->ms);
+	/* A deferred reply from a thread of the application's own. */
+	st = tether_ctx_reply(j->ctx, &r);
+	(void)st;
+	free(j);
+	return NULL;
+}
+
 static tether_status h_hold(tether_call_ctx *ctx, const uint32_t *a,
 			    uint32_t *r)
 {
-	(void)ctx;
-	*r = *a;
-	return TETHER_OK;
+	hold_job *j = malloc(sizeof *j);
+	pthread_t t;
+	(void)r;
+	if (j == NULL)
+		return TETHER_E_NOMEM;
+	j->ctx = ctx, j->ms = *a;
+	if (pthread_create(&t, NULL, hold_thread, j) != 0) {
+		free(j);
+		return TETHER_E_SYSTEM_ERR;
+	}
+	pthread_detach(t);
+	return TETHER_E_DEFERRED;
 }
 
 static const tp_handlers handlers = {h_echo, h_slow, h_subscribe, h_whoami,
@@ -747,6 +774,121 @@ static void test_black_hole(void **state)
 	tether_server_free(f.s);
 }
 
+static void test_deferred_other_thread(void **state)
+{
+	fixture *f = *state;
+	tether_client *c = connect_ok(f->unix_ep);
+	uint32_t ms = 50, r = 0;
+	assert_int_equal(tether_call(c, tp_hold_pd, &ms, &r, NULL, 5000),
+			 TETHER_OK);
+	assert_int_equal(r, 51);
+	ms = 0;
+	assert_int_equal(tether_call(c, tp_hold_pd, &ms, &r, NULL, 5000),
+			 TETHER_OK);
+	assert_int_equal(r, 1);
+	tether_client_free(c);
+	sleep_ms(20); /* let the detached helper threads exit */
+}
+
+static void test_max_connections(void **state)
+{
+	fixture f;
+	tether_server_opts *o;
+	tether_client *c[3];
+	tp_bytes in = {1, (uint8_t *)"x"}, out;
+	tether_arena *a;
+	(void)state;
+
+	assert_int_equal(tether_server_opts_new(&o), TETHER_OK);
+	tether_server_opts_set_io_threads(o, 1);
+	tether_server_opts_set_max_connections(o, 2);
+	server_up(&f, o);
+	tether_server_opts_free(o);
+	assert_int_equal(tether_arena_new(1 << 16, &a), TETHER_OK);
+	for (int i = 0; i < 3; i++) {
+		c[i] = connect_ok(f.tcp);
+		/* One at a time so the first two are counted first. */
+		for (int k = 0; k < 100 && i < 2 &&
+				tether_server_connections(f.s) != (unsigned)i + 1;
+		     k++)
+			sleep_ms(5);
+	}
+	assert_int_equal(tether_call(c[0], tp_echo_pd, &in, &out, a, 0),
+			 TETHER_OK);
+	assert_int_equal(tether_call(c[1], tp_echo_pd, &in, &out, a, 0),
+			 TETHER_OK);
+	assert_int_equal(tether_call(c[2], tp_echo_pd, &in, &out, a, 2000),
+			 TETHER_E_CLOSED);
+	assert_int_equal(tether_server_connections(f.s), 2);
+	for (int i = 0; i < 3; i++)
+		tether_client_free(c[i]);
+	tether_arena_free(a);
+	tether_server_free(f.s);
+}
+
+/* ---- idle footprint: bytes the library holds per idle connection ------- */
+
+static _Atomic long g_bytes;
+
+static void *count_alloc(size_t n, void *ud)
+{
+	(void)ud;
+	g_bytes += (long)n;
+	return malloc(n);
+}
+
+static void *count_realloc(void *p, size_t old_n, size_t new_n, void *ud)
+{
+	void *q = realloc(p, new_n);
+	(void)ud;
+	if (q != NULL)
+		g_bytes += (long)new_n - (long)old_n;
+	return q;
+}
+
+static void count_free(void *p, size_t n, void *ud)
+{
+	(void)ud;
+	if (p != NULL)
+		g_bytes -= (long)n;
+	free(p);
+}
+
+static void test_idle_footprint(void **state)
+{
+	enum { N = 200 };
+	fixture *f = *state;
+	static const tether_allocator counting = {count_alloc, count_realloc,
+						  count_free, NULL};
+	int fds[N];
+	long before, per_conn;
+
+	/* malloc underneath both ways: switching hooks mid-run is safe. */
+	tether_set_allocator(&counting);
+	before = g_bytes;
+	for (int i = 0; i < N; i++) {
+		fds[i] = raw_connect_unix(f->unix_ep);
+		/* One call each so every connection has been used once. */
+		uint8_t b[64];
+		size_t n = raw_call(b, (uint32_t)i, 2, TP_PROG, 1, 0, NULL, 0);
+		assert_int_equal(write(fds[i], b, n), (ssize_t)n);
+		assert_int_equal(read_some(fds[i], b, 28, 2000), 28);
+	}
+	for (int k = 0; k < 200 && tether_server_connections(f->s) != N; k++)
+		sleep_ms(5);
+	assert_int_equal(tether_server_connections(f->s), N);
+	per_conn = (g_bytes - before) / N;
+	print_message("idle connection: %ld bytes of library heap\n",
+		      per_conn);
+	assert_true(per_conn > 0);
+	assert_true(per_conn <= 16 * 1024);
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	for (int k = 0; k < 200 && tether_server_connections(f->s) != 0; k++)
+		sleep_ms(5);
+	tether_set_allocator(NULL);
+}
+
 /* ---- identity, stop ----------------------------------------------------- */
 
 static void test_peercred(void **state)
@@ -852,6 +994,11 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test(test_black_hole),
 		cmocka_unit_test_setup_teardown(test_peercred, setup, teardown),
+		cmocka_unit_test(test_max_connections),
+		cmocka_unit_test_setup_teardown(test_idle_footprint, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_deferred_other_thread,
+						setup, teardown),
 		cmocka_unit_test(test_graceful_stop),
 	};
 	signal(SIGPIPE, SIG_IGN);
