@@ -24,9 +24,10 @@ typedef struct arena_block {
 	size_t used; /* bytes handed out from this block */
 } arena_block;
 
-/* The header rounded up so that block data starts aligned. */
-#define ARENA_HDR                                                              \
-	((sizeof(arena_block) + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1))
+/* What a block costs beyond its usable bytes: the header and room to
+ * align the data, since a replaced allocator (tether_set_allocator) need
+ * not return memory aligned for max_align_t. */
+#define ARENA_HDR (sizeof(arena_block) + ARENA_ALIGN - 1)
 
 struct tether_arena {
 	arena_block *head; /* regular blocks, the current one first */
@@ -57,7 +58,9 @@ tether_status tether_arena_new(size_t budget, tether_arena **out)
 
 static uint8_t *block_data(arena_block *b)
 {
-	return (uint8_t *)b + ARENA_HDR;
+	uint8_t *p = (uint8_t *)(b + 1);
+	size_t mis = (size_t)((uintptr_t)p & (ARENA_ALIGN - 1));
+	return mis == 0 ? p : p + (ARENA_ALIGN - mis);
 }
 
 static void block_free(arena_block *b)

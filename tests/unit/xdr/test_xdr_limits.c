@@ -443,6 +443,47 @@ static void test_arena_memory_bound(void **state)
 	}
 }
 
+/* An allocator whose blocks are only 8-byte aligned: the arena still
+ * hands out max_align_t-aligned memory. */
+static void *odd_alloc(size_t n, void *ud)
+{
+	(void)ud;
+	uint8_t *p = malloc(n + 8);
+	return p == NULL ? NULL : p + 8;
+}
+static void *odd_realloc(void *p, size_t old_n, size_t new_n, void *ud)
+{
+	(void)ud;
+	(void)old_n;
+	uint8_t *b = p == NULL ? NULL : (uint8_t *)p - 8;
+	uint8_t *nb = realloc(b, new_n + 8);
+	return nb == NULL ? NULL : nb + 8;
+}
+static void odd_free(void *p, size_t n, void *ud)
+{
+	(void)ud;
+	(void)n;
+	if (p != NULL)
+		free((uint8_t *)p - 8);
+}
+
+static void test_arena_alignment(void **state)
+{
+	(void)state;
+	const tether_allocator odd = {odd_alloc, odd_realloc, odd_free, NULL};
+	tether_set_allocator(&odd);
+	tether_arena *a;
+	assert_int_equal(tether_arena_new(1 << 16, &a), TETHER_OK);
+	for (size_t n = 1; n < 3000; n += 97) {
+		uint8_t *p = tether_arena_alloc(a, n);
+		assert_non_null(p);
+		assert_int_equal((uintptr_t)p % _Alignof(max_align_t), 0);
+		memset(p, 0x5c, n);
+	}
+	tether_arena_free(a);
+	tether_set_allocator(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_guard_page),
 		cmocka_unit_test(test_alloc_failure_sweep),
 		cmocka_unit_test(test_arena_memory_bound),
+		cmocka_unit_test(test_arena_alignment),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
