@@ -103,7 +103,7 @@ static void sub_pump(sub *s);
 
 static void sub_finish(sub *s)
 {
-	unsigned answered = s->answered;
+	uint32_t answered = s->answered;
 	tether_status st = subscribe_1_reply(s->ctx, &answered);
 
 	(void)st; /* nothing to do if the caller is gone */
@@ -111,7 +111,7 @@ static void sub_finish(sub *s)
 	free(s);
 }
 
-static void on_notify(tether_status st, unsigned *res, void *ud)
+static void on_notify(tether_status st, uint32_t *res, void *ud)
 {
 	sub *s = ud;
 
@@ -140,7 +140,7 @@ static void sub_pump(sub *s)
 }
 
 static tether_status subscribe_h(tether_call_ctx *ctx,
-				 const subscribe_args *arg, unsigned *res)
+				 const subscribe_args *arg, uint32_t *res)
 {
 	const serve_cfg *cfg = tether_ctx_userdata(ctx);
 	sub *s;
@@ -205,8 +205,8 @@ static int serve_run(tether_server *srv)
 	if (st != TETHER_OK)
 		return fail("server start", st);
 	wait_for_signal();
-	tether_server_stop(srv, 1000);
-	return 0;
+	st = tether_server_stop(srv, 1000);
+	return st == TETHER_OK ? 0 : fail("server stop", st);
 }
 
 static int cmd_serve(const opts *o)
@@ -220,8 +220,13 @@ static int cmd_serve(const opts *o)
 	cfg.cb_depth = (uint32_t)o->cb_depth;
 	cfg.cb_deadline_ms = (uint32_t)o->cb_deadline_ms;
 	st = tether_server_opts_new(&so);
-	if (st == TETHER_OK)
+	if (st == TETHER_OK) {
+		/* SUBSCRIBE keeps at most cb_depth callbacks in flight; let the
+		 * engine's outbound cap allow them. */
+		tether_server_opts_set_max_outbound(so, cfg.cb_depth);
+		tether_server_opts_set_call_deadline_ms(so, cfg.cb_deadline_ms);
 		st = tether_server_new(so, &srv);
+	}
 	if (st != TETHER_OK) {
 		rc = fail("server", st);
 		goto out;
@@ -385,7 +390,7 @@ static tether_status cb_ping_h(tether_call_ctx *ctx)
 }
 
 static tether_status notify_h(tether_call_ctx *ctx, const notify_bytes *arg,
-			      unsigned *res)
+			      uint32_t *res)
 {
 	crun *r = tether_ctx_userdata(ctx);
 	uint64_t now = bench_now_ns();
@@ -410,7 +415,7 @@ static const notify_cb_prog_1_handlers cb_handlers = {
 static int run_callback(crun *r)
 {
 	subscribe_args a = {(unsigned)r->o->calls, (unsigned)r->o->size};
-	unsigned answered = 0;
+	uint32_t answered = 0;
 	tether_status st;
 
 	st = notify_cb_prog_1_register_client(r->c, &cb_handlers, r);
@@ -439,8 +444,11 @@ static int client_setup(crun *r)
 	tether_client_opts *co = NULL;
 	tether_status st = tether_client_opts_new(&co);
 
-	if (st == TETHER_OK)
+	if (st == TETHER_OK) {
+		/* throughput keeps depth calls outstanding */
+		tether_client_opts_set_max_outbound(co, (uint32_t)r->o->depth);
 		st = tether_client_connect(r->o->endpoint, co, &r->c);
+	}
 	tether_client_opts_free(co);
 	if (st != TETHER_OK) {
 		fprintf(stderr, "error: --connect %s: ", r->o->endpoint);
@@ -583,6 +591,9 @@ static int check_opts(opts *o)
 	}
 	if (o->cmd[0] == 'c' && !strcmp(o->mode, "latency"))
 		o->depth = 1;
+	/* callback: the server picks how many are in flight; not known here */
+	if (o->cmd[0] == 'c' && !strcmp(o->mode, "callback"))
+		o->depth = 0;
 	if (o->cmd[0] == 'c' && !strcmp(o->mode, "callback") &&
 	    o->calls > 0xffffffffu) {
 		fprintf(stderr, "error: --calls: at most 4294967295 callbacks\n");
