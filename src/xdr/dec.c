@@ -25,6 +25,8 @@ void tether_dec_init(tether_dec *d, const void *buf, size_t len,
 
 static void dec_advance(tether_dec *d, size_t n)
 {
+	if (n == 0)
+		return; /* d->p may be NULL for an empty input */
 	d->p += n;
 	d->left -= n;
 }
@@ -176,7 +178,8 @@ static tether_status peek_len(const tether_dec *d, uint32_t max, uint32_t *n)
 	return TETHER_OK;
 }
 
-/* Copies n bytes (plus an optional NUL) from p into the arena. */
+/* Copies n bytes from src into the arena, with extra zero bytes after
+ * them (1 for a string terminator). */
 static tether_status arena_copy(tether_dec *d, const uint8_t *src, size_t n,
 				size_t extra, uint8_t **out)
 {

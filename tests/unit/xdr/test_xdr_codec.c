@@ -379,6 +379,12 @@ static void test_depth(void **state)
 	for (int i = 0; i < 5; i++)
 		tether_dec_leave(&d);
 	assert_int_equal(d.depth, 0);
+	/* An empty input: zero-byte items decode, nothing else does. */
+	uint8_t none[1];
+	assert_int_equal(tether_dec_fopaque(&d, none, 0), TETHER_OK);
+	assert_int_equal(tether_dec_finish(&d), TETHER_OK);
+	int32_t v;
+	assert_int_equal(tether_dec_int(&d, &v), TETHER_E_XDR_SHORT);
 }
 
 /* Float bit patterns (NaN payloads, -0, infinities) survive both ways. */
