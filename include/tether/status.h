@@ -80,6 +80,7 @@ extern "C" {
 	X(E_PEER_IDENTITY, 505, "peer identity does not match")                \
 	X(E_CERT, 506, "certificate or key could not be loaded")               \
 	X(E_INSECURE, 507, "plaintext on a non-loopback address not allowed")  \
+	X(E_POLICY_SYNTAX, 510, "error in the authorization policy text")      \
 	X(E_IDL_SYNTAX, 600, "syntax error in the .x file")                    \
 	X(E_IDL_SEMANTIC, 601, "semantic error in the .x file")
 
