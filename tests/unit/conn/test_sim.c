@@ -6,7 +6,7 @@
  * some calls, EOF after close. Invariant: every call completes exactly
  * once, with a result or an error, by its deadline, with the right bytes;
  * no byte leaks (counting allocator). The seed is printed on failure.
- * TETHER_SIM_SEEDS=N runs N seeds (default 1500); TETHER_SIM_SEED=S one.
+ * TETHER_SIM_SEEDS=N runs N seeds (default 2000); TETHER_SIM_SEED=S one.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -56,7 +56,8 @@ static void count_free(void *p, size_t n, void *ud)
 
 /* Totals over all seeds: proof that the faults were actually exercised. */
 static struct {
-	uint64_t calls, ok, rpc_err, timeout, closed, other_fail, lost;
+	uint64_t calls, ok, rpc_err, timeout, closed, cancelled, drained;
+	uint64_t other_fail, lost, refused;
 	uint64_t unmatched, stalls, expiries_cut, idle, rec_timeout, busy;
 } g_tot;
 
@@ -106,6 +107,7 @@ typedef struct side {
 	bool eof_sent;		/* transport closed by this side */
 	bool eof_seen;		/* ... and the peer noticed */
 	uint32_t dflt_dl;	/* its call_deadline_ms */
+	bool draining;		/* tt_conn_shutdown called */
 	uint64_t stall_until;	/* writes from this side stall */
 	uint8_t wire[WIRE_CAP]; /* bytes from this side to the peer */
 	size_t wire_len;
@@ -179,6 +181,7 @@ static void issue(sim *sm, int i)
 	tether_status st = tt_conn_call(sd->c, &a, cr, &xid);
 	if (st != TETHER_OK) {
 		SIM_CHECK(sm, st == TETHER_E_BUSY || st == TETHER_E_TOO_LARGE ||
+				  st == TETHER_E_SHUTDOWN ||
 				  st == tt_conn_status(sd->c));
 		return;
 	}
@@ -207,8 +210,16 @@ static void on_completion(sim *sm, int i, const tt_event *ev)
 		else if (ev->status == TETHER_E_CLOSED ||
 			 ev->status == TETHER_E_RESET)
 			g_tot.closed++;
+		else if (ev->status == TETHER_E_CANCELLED)
+			g_tot.cancelled++;
 		else
 			g_tot.other_fail++;
+		return;
+	}
+	if (ev->status == TETHER_E_SYSTEM_ERR) {
+		/* The peer was draining: it refuses new calls. */
+		SIM_CHECK(sm, sm->s[1 - i].draining);
+		g_tot.refused++;
 		return;
 	}
 	if (cr->seq % 7 == 0) {
@@ -261,6 +272,7 @@ static void drain_events(sim *sm, int i)
 		case TT_EV_CLOSED:
 			SIM_CHECK(sm, ev.status != TETHER_OK);
 			SIM_CHECK(sm, tt_conn_outstanding(sd->c) == 0);
+			g_tot.drained += ev.status == TETHER_E_SHUTDOWN;
 			sd->closed_ev = true;
 			sd->closed_at = sm->now;
 			break;
@@ -298,6 +310,21 @@ static void answer_one(sim *sm, int i)
 					 4 + 4 * (size_t)p.words);
 	}
 	SIM_CHECK(sm, st == TETHER_OK || st == tt_conn_status(sd->c));
+}
+
+/* The application gives up on one of its calls still outstanding. */
+static void cancel_one(sim *sm, int i)
+{
+	if (sm->ncalls == 0)
+		return;
+	call_rec *cr = &sm->calls[below(&sm->r, sm->ncalls)];
+	if (cr->side != i || cr->done)
+		return;
+	/* Events are drained after every operation, so a call not done is
+	 * still outstanding in its engine. */
+	SIM_CHECK(sm, tt_conn_cancel(sm->s[i].c, cr->xid) == TETHER_OK);
+	drain_events(sm, i);
+	SIM_CHECK(sm, cr->done == 1);
 }
 
 /* Partial write: a random prefix of the engine's output onto the wire. */
@@ -397,6 +424,12 @@ static void step(sim *sm, bool issuing)
 		side *sd = &sm->s[i];
 		if (issuing && chance(r, 250))
 			issue(sm, i);
+		if (issuing && chance(r, 3)) {
+			tt_conn_shutdown(sd->c);
+			sd->draining = true;
+		}
+		if (chance(r, 10))
+			cancel_one(sm, i);
 		if (chance(r, 5))
 			sd->stall_until = sm->now + below(r, 1500);
 		for (uint32_t k = below(r, 4); k > 0; k--)
@@ -475,20 +508,24 @@ static void test_sim_seeds(void **state)
 		sim_run(strtoull(one, NULL, 10), 400);
 		return;
 	}
-	uint64_t n = env_u64("TETHER_SIM_SEEDS", 1500);
+	uint64_t n = env_u64("TETHER_SIM_SEEDS", 2000);
 	for (uint64_t s = 1; s <= n; s++)
 		sim_run(s, 400);
 	printf(
 	    "simulated %llu seeds: %llu calls: %llu ok, %llu rpc errors, "
-	    "%llu timed out, %llu closed, %llu other; %llu lost "
+	    "%llu refused in drain, %llu timed out, %llu closed, "
+	    "%llu cancelled, %llu other; %llu clean drains, %llu lost "
 	    "connections, %llu unmatched replies, %llu input stalls, "
 	    "%llu peers cut off, %llu idle, %llu record timeouts, "
 	    "%llu busy\n",
 	    (unsigned long long)n, (unsigned long long)g_tot.calls,
 	    (unsigned long long)g_tot.ok, (unsigned long long)g_tot.rpc_err,
+	    (unsigned long long)g_tot.refused,
 	    (unsigned long long)g_tot.timeout, (unsigned long long)g_tot.closed,
+	    (unsigned long long)g_tot.cancelled,
 	    (unsigned long long)g_tot.other_fail,
-	    (unsigned long long)g_tot.lost, (unsigned long long)g_tot.unmatched,
+	    (unsigned long long)g_tot.drained, (unsigned long long)g_tot.lost,
+	    (unsigned long long)g_tot.unmatched,
 	    (unsigned long long)g_tot.stalls,
 	    (unsigned long long)g_tot.expiries_cut,
 	    (unsigned long long)g_tot.idle,
@@ -500,6 +537,7 @@ static void test_sim_seeds(void **state)
 		assert_true(g_tot.timeout > 0 && g_tot.closed > 0);
 		assert_true(g_tot.lost > 0 && g_tot.stalls > 0);
 		assert_true(g_tot.unmatched > 0 && g_tot.expiries_cut > 0);
+		assert_true(g_tot.cancelled > 0 && g_tot.drained > 0);
 	}
 }
 
