@@ -27,12 +27,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_MAX_STEPS 4096u
 
 static const uint32_t bounds[16] = {
-	0, 1, 2, 3, 4, 5, 7, 8, 15, 16, 64, 255, 1024, 65536, 0x7fffffffu,
-	TETHER_XDR_UNBOUNDED};
+    0,	1,  2,	3,   4,	   5,	  7,	       8,
+    15, 16, 64, 255, 1024, 65536, 0x7fffffffu, TETHER_XDR_UNBOUNDED};
 
 enum kind {
-	K_INT, K_UINT, K_ENUM, K_BOOL, K_HYPER, K_UHYPER, K_FLOAT, K_DOUBLE,
-	K_QUAD, K_FOPAQUE, K_OPAQUE, K_BORROW, K_STRING, K_ARRAY, K_OPTIONAL,
+	K_INT,
+	K_UINT,
+	K_ENUM,
+	K_BOOL,
+	K_HYPER,
+	K_UHYPER,
+	K_FLOAT,
+	K_DOUBLE,
+	K_QUAD,
+	K_FOPAQUE,
+	K_OPAQUE,
+	K_BORROW,
+	K_STRING,
+	K_ARRAY,
+	K_OPTIONAL,
 	K_DEPTH
 };
 
@@ -59,15 +72,24 @@ static tether_status decode_one(tether_dec *d, unsigned k, uint32_t bound,
 	uint8_t *op;
 	char *s;
 	switch (k) {
-	case K_INT: return tether_dec_int(d, &it->v.i);
-	case K_UINT: return tether_dec_uint(d, &it->v.u);
-	case K_ENUM: return tether_dec_enum(d, &it->v.i);
-	case K_BOOL: return tether_dec_bool(d, &it->v.b);
-	case K_HYPER: return tether_dec_hyper(d, &it->v.h);
-	case K_UHYPER: return tether_dec_uhyper(d, &it->v.uh);
-	case K_FLOAT: return tether_dec_float(d, &it->v.f);
-	case K_DOUBLE: return tether_dec_double(d, &it->v.d);
-	case K_QUAD: return tether_dec_quad(d, &it->v.q);
+	case K_INT:
+		return tether_dec_int(d, &it->v.i);
+	case K_UINT:
+		return tether_dec_uint(d, &it->v.u);
+	case K_ENUM:
+		return tether_dec_enum(d, &it->v.i);
+	case K_BOOL:
+		return tether_dec_bool(d, &it->v.b);
+	case K_HYPER:
+		return tether_dec_hyper(d, &it->v.h);
+	case K_UHYPER:
+		return tether_dec_uhyper(d, &it->v.uh);
+	case K_FLOAT:
+		return tether_dec_float(d, &it->v.f);
+	case K_DOUBLE:
+		return tether_dec_double(d, &it->v.d);
+	case K_QUAD:
+		return tether_dec_quad(d, &it->v.q);
 	case K_FOPAQUE:
 		it->n = bound < sizeof(it->fixed) ? bound : sizeof(it->fixed);
 		it->p = it->fixed;
@@ -77,11 +99,13 @@ static tether_status decode_one(tether_dec *d, unsigned k, uint32_t bound,
 		it->p = op;
 		return st;
 	}
-	case K_BORROW: return tether_dec_opaque_borrow(d, &it->p, &it->n, bound);
+	case K_BORROW:
+		return tether_dec_opaque_borrow(d, &it->p, &it->n, bound);
 	case K_STRING: {
 		tether_status st = tether_dec_string(d, &s, bound);
 		if (st == TETHER_OK) {
-			/* The terminator is in place and nothing precedes it. */
+			/* The terminator is in place and nothing precedes it.
+			 */
 			it->p = (const uint8_t *)s;
 			it->n = (uint32_t)strlen(s);
 		}
@@ -89,8 +113,10 @@ static tether_status decode_one(tether_dec *d, unsigned k, uint32_t bound,
 	}
 	case K_ARRAY:
 		return tether_dec_array_len(d, &it->v.u, bound, bound & 7u);
-	case K_OPTIONAL: return tether_dec_optional(d, &it->v.b);
-	default: return tether_dec_enter(d);
+	case K_OPTIONAL:
+		return tether_dec_optional(d, &it->v.b);
+	default:
+		return tether_dec_enter(d);
 	}
 }
 
@@ -99,21 +125,34 @@ static tether_status encode_one(tether_enc *e, unsigned k, uint32_t bound,
 {
 	switch (k) {
 	case K_INT:
-	case K_ENUM: return tether_enc_int(e, it->v.i);
-	case K_UINT: return tether_enc_uint(e, it->v.u);
+	case K_ENUM:
+		return tether_enc_int(e, it->v.i);
+	case K_UINT:
+		return tether_enc_uint(e, it->v.u);
 	case K_BOOL:
-	case K_OPTIONAL: return tether_enc_bool(e, it->v.b);
-	case K_HYPER: return tether_enc_hyper(e, it->v.h);
-	case K_UHYPER: return tether_enc_uhyper(e, it->v.uh);
-	case K_FLOAT: return tether_enc_float(e, it->v.f);
-	case K_DOUBLE: return tether_enc_double(e, it->v.d);
-	case K_QUAD: return tether_enc_quad(e, &it->v.q);
-	case K_FOPAQUE: return tether_enc_fopaque(e, it->p, it->n);
+	case K_OPTIONAL:
+		return tether_enc_bool(e, it->v.b);
+	case K_HYPER:
+		return tether_enc_hyper(e, it->v.h);
+	case K_UHYPER:
+		return tether_enc_uhyper(e, it->v.uh);
+	case K_FLOAT:
+		return tether_enc_float(e, it->v.f);
+	case K_DOUBLE:
+		return tether_enc_double(e, it->v.d);
+	case K_QUAD:
+		return tether_enc_quad(e, &it->v.q);
+	case K_FOPAQUE:
+		return tether_enc_fopaque(e, it->p, it->n);
 	case K_OPAQUE:
-	case K_BORROW: return tether_enc_opaque(e, it->p, it->n, bound);
-	case K_STRING: return tether_enc_string(e, (const char *)it->p, bound);
-	case K_ARRAY: return tether_enc_array_len(e, it->v.u, bound);
-	default: return TETHER_OK; /* depth markers have no bytes */
+	case K_BORROW:
+		return tether_enc_opaque(e, it->p, it->n, bound);
+	case K_STRING:
+		return tether_enc_string(e, (const char *)it->p, bound);
+	case K_ARRAY:
+		return tether_enc_array_len(e, it->v.u, bound);
+	default:
+		return TETHER_OK; /* depth markers have no bytes */
 	}
 }
 

@@ -11,7 +11,7 @@
 #include "common/tt.h"
 
 /* Everything handed out is aligned for any type. */
-#define ARENA_ALIGN ((size_t)_Alignof(max_align_t))
+#define ARENA_ALIGN ((size_t) _Alignof(max_align_t))
 /* Usable bytes of a regular block. */
 #define ARENA_BLOCK 4096u
 /* A request larger than this gets a block of its own, so that a regular
@@ -33,7 +33,8 @@ struct tether_arena {
 	arena_block *head; /* regular blocks, the current one first */
 	arena_block *big;  /* blocks of one big request each */
 	size_t budget;
-	size_t used; /* bytes handed out, each request rounded up to ARENA_ALIGN */
+	/* Bytes handed out, each request rounded up to ARENA_ALIGN. */
+	size_t used;
 	tether_status err;
 };
 

@@ -283,8 +283,7 @@ tether_status tether_dec_optional(tether_dec *d, bool *present)
 	return tether_dec_bool(d, present);
 }
 
-tether_status tether_dec_alloc(tether_dec *d, size_t n, size_t size,
-			       void **out)
+tether_status tether_dec_alloc(tether_dec *d, size_t n, size_t size, void **out)
 {
 	if (n == 0 || size == 0) {
 		*out = NULL;

@@ -47,8 +47,7 @@ static uint32_t rng_below(rng *r, uint32_t n)
 }
 
 /* One time in four an edge value from the table, else random bits. */
-static uint64_t gen_bits(rng *r, unsigned i, const uint64_t *edge,
-			 size_t nedge)
+static uint64_t gen_bits(rng *r, unsigned i, const uint64_t *edge, size_t nedge)
 {
 	if (i < nedge)
 		return edge[i];
@@ -59,8 +58,8 @@ static uint64_t gen_bits(rng *r, unsigned i, const uint64_t *edge,
 
 #define GEN(r, i, tab) gen_bits((r), (i), (tab), sizeof(tab) / sizeof((tab)[0]))
 
-static const uint64_t edge32[] = {0, 1, 0xffffffffu, 0x7fffffffu,
-				  0x80000000u, 0xfffffffeu, 2, 0x7ffffffeu};
+static const uint64_t edge32[] = {
+    0, 1, 0xffffffffu, 0x7fffffffu, 0x80000000u, 0xfffffffeu, 2, 0x7ffffffeu};
 static const uint64_t edge64[] = {0,
 				  1,
 				  UINT64_MAX,
@@ -70,7 +69,7 @@ static const uint64_t edge64[] = {0,
 				  0x100000000u,
 				  0x80000000u};
 /* Zeros, infinities, quiet and signalling NaNs with payloads, subnormals. */
-static const uint64_t edgef32[] = {0,           0x80000000u, 0x7f800000u,
+static const uint64_t edgef32[] = {0,		0x80000000u, 0x7f800000u,
 				   0xff800000u, 0x7fc00000u, 0xffc00001u,
 				   0x7f800001u, 0x7fbfffffu, 0x00000001u,
 				   0x3f800000u, 0x7f7fffffu};
@@ -135,7 +134,7 @@ static bool eq_i64(const void *a, const void *b)
 	return memcmp(a, b, 8) == 0;
 }
 
-#define SCALAR(NAME, FIELD, BITS, EDGE, CONV, TENC, TDEC, TIRPC, EQ)          \
+#define SCALAR(NAME, FIELD, BITS, EDGE, CONV, TENC, TDEC, TIRPC, EQ)           \
 	static void gen_##NAME(rng *r, void *v, unsigned i)                    \
 	{                                                                      \
 		vscalar *s = v;                                                \
@@ -156,7 +155,7 @@ static bool eq_i64(const void *a, const void *b)
 	}
 
 #define ID(x) (x)
-#define AS_BOOL(x) ((x) & 1)
+#define AS_BOOL(x) ((x)&1)
 
 /* Thin adapters so every tether decoder takes a void *. */
 static tether_status dec_int_v(tether_dec *d, void *p)
@@ -205,20 +204,18 @@ static tether_status dec_double_v(tether_dec *d, void *p)
 }
 
 SCALAR(int, i, 32, edge32, ID, tether_enc_int, dec_int_v, xdr_int, eq_i32)
-SCALAR(uint, u, 32, edge32, ID, tether_enc_uint, dec_uint_v, xdr_u_int,
-       eq_i32)
-SCALAR(enum, en, 32, edge32, ID, tether_enc_enum, dec_enum_v, xdr_enum,
-       eq_i32)
+SCALAR(uint, u, 32, edge32, ID, tether_enc_uint, dec_uint_v, xdr_u_int, eq_i32)
+SCALAR(enum, en, 32, edge32, ID, tether_enc_enum, dec_enum_v, xdr_enum, eq_i32)
 SCALAR(bool, b, 32, edge32, AS_BOOL, tether_enc_bool, dec_bool_v, xdr_bool,
        eq_i32)
 SCALAR(hyper, h, 64, edge64, ID, tether_enc_hyper, dec_hyper_v, xdr_hyper,
        eq_i64)
-SCALAR(uhyper, uh, 64, edge64, ID, tether_enc_uhyper, dec_uhyper_v,
-       xdr_u_hyper, eq_i64)
+SCALAR(uhyper, uh, 64, edge64, ID, tether_enc_uhyper, dec_uhyper_v, xdr_u_hyper,
+       eq_i64)
 SCALAR(float, f, 32, edgef32, ID, tether_enc_float, dec_float_v, xdr_float,
        eq_i32)
-SCALAR(double, d, 64, edgef64, ID, tether_enc_double, dec_double_v,
-       xdr_double, eq_i64)
+SCALAR(double, d, 64, edgef64, ID, tether_enc_double, dec_double_v, xdr_double,
+       eq_i64)
 
 /* Fixed-length opaque[FO_N] (RFC 4506 §4.9); FO_N needs padding. */
 #define FO_N 13
@@ -380,7 +377,8 @@ typedef struct vfarray {
 static void gen_farray(rng *r, void *v, unsigned i)
 {
 	for (unsigned k = 0; k < FA_N; k++)
-		((vfarray *)v)->a[k] = (int)(uint32_t)GEN(r, i * FA_N + k, edge32);
+		((vfarray *)v)->a[k] =
+		    (int)(uint32_t)GEN(r, i * FA_N + k, edge32);
 }
 static tether_status tenc_farray(tether_enc *e, void *v)
 {
@@ -559,23 +557,27 @@ static bool_t xdr_str16(XDR *x, char **s)
 }
 
 static const struct xdr_discrim u_arms[] = {
-	{1, XPROC(xdr_int)},
-	{2, XPROC(xdr_hyper)},
-	{3, XPROC(xdr_str16)},
-	{__dontcare__, NULL_xdrproc_t},
+    {1, XPROC(xdr_int)},
+    {2, XPROC(xdr_hyper)},
+    {3, XPROC(xdr_str16)},
+    {__dontcare__, NULL_xdrproc_t},
 };
 
 static void gen_union(rng *r, void *v, unsigned i)
 {
 	vunion *u = v;
-	static const uint64_t discs[] = {1, 2, 3, 0, 4, 0xffffffffu,
-					 0x80000000u};
+	static const uint64_t discs[] = {1, 2,		 3,	     0,
+					 4, 0xffffffffu, 0x80000000u};
 	u->disc = (enum_t)(uint32_t)GEN(r, i, discs);
 	if (rng_below(r, 2))
 		u->disc = (enum_t)(1 + rng_below(r, 3));
 	switch (u->disc) {
-	case 1: u->u.i = (int)(uint32_t)GEN(r, i, edge32); break;
-	case 2: u->u.h = (quad_t)GEN(r, i, edge64); break;
+	case 1:
+		u->u.i = (int)(uint32_t)GEN(r, i, edge32);
+		break;
+	case 2:
+		u->u.h = (quad_t)GEN(r, i, edge64);
+		break;
 	case 3: {
 		vstring tmp;
 		gen_string_into(r, &tmp, i, U_STR);
@@ -583,7 +585,8 @@ static void gen_union(rng *r, void *v, unsigned i)
 		u->u.s = u->sbuf;
 		break;
 	}
-	default: break;
+	default:
+		break;
 	}
 }
 static void prep_union(void *v)
@@ -597,10 +600,14 @@ static tether_status tenc_union(tether_enc *e, void *v)
 	if (st != TETHER_OK)
 		return st;
 	switch (u->disc) {
-	case 1: return tether_enc_int(e, u->u.i);
-	case 2: return tether_enc_hyper(e, u->u.h);
-	case 3: return tether_enc_string(e, u->u.s, U_STR);
-	default: return TETHER_OK;
+	case 1:
+		return tether_enc_int(e, u->u.i);
+	case 2:
+		return tether_enc_hyper(e, u->u.h);
+	case 3:
+		return tether_enc_string(e, u->u.s, U_STR);
+	default:
+		return TETHER_OK;
 	}
 }
 static tether_status tdec_union(tether_dec *d, void *v)
@@ -613,13 +620,16 @@ static tether_status tdec_union(tether_dec *d, void *v)
 		return st;
 	u->disc = disc;
 	switch (disc) {
-	case 1: return tether_dec_int(d, &u->u.i);
+	case 1:
+		return tether_dec_int(d, &u->u.i);
 	case 2:
 		st = tether_dec_hyper(d, &h);
 		u->u.h = h;
 		return st;
-	case 3: return tether_dec_string(d, &u->u.s, U_STR);
-	default: return TETHER_OK;
+	case 3:
+		return tether_dec_string(d, &u->u.s, U_STR);
+	default:
+		return TETHER_OK;
 	}
 }
 static bool_t tx_union(XDR *x, void *v)
@@ -633,10 +643,14 @@ static bool eq_union(const void *a, const void *b)
 	if (x->disc != y->disc)
 		return false;
 	switch (x->disc) {
-	case 1: return x->u.i == y->u.i;
-	case 2: return x->u.h == y->u.h;
-	case 3: return strcmp(x->u.s, y->u.s) == 0;
-	default: return true;
+	case 1:
+		return x->u.i == y->u.i;
+	case 2:
+		return x->u.h == y->u.h;
+	case 3:
+		return strcmp(x->u.s, y->u.s) == 0;
+	default:
+		return true;
 	}
 }
 
@@ -754,33 +768,33 @@ static bool eq_comp(const void *a, const void *b)
 
 #define SCASE(N, EQ)                                                           \
 	{                                                                      \
-		#N, sizeof(vscalar), gen_##N, NULL, tenc_##N, tdec_##N,        \
+#N, sizeof(vscalar), gen_##N, NULL, tenc_##N, tdec_##N,        \
 		    tx_##N, EQ                                                 \
 	}
 #define CASE(N, T, PREP)                                                       \
 	{                                                                      \
-		#N, sizeof(T), gen_##N, PREP, tenc_##N, tdec_##N, tx_##N,      \
+#N, sizeof(T), gen_##N, PREP, tenc_##N, tdec_##N, tx_##N,      \
 		    eq_##N                                                     \
 	}
 
 static const tcase cases[] = {
-	SCASE(int, eq_i32),
-	SCASE(uint, eq_i32),
-	SCASE(enum, eq_i32),
-	SCASE(bool, eq_i32),
-	SCASE(hyper, eq_i64),
-	SCASE(uhyper, eq_i64),
-	SCASE(float, eq_i32),
-	SCASE(double, eq_i64),
-	CASE(quad, tether_quad, NULL),
-	CASE(fopaque, vfopaque, NULL),
-	CASE(opaque, vopaque, prep_opaque),
-	CASE(string, vstring, prep_string),
-	CASE(farray, vfarray, NULL),
-	CASE(varray, varray, prep_varray),
-	CASE(optional, voptional, prep_optional),
-	CASE(union, vunion, prep_union),
-	CASE(comp, vcomp, prep_comp),
+    SCASE(int, eq_i32),
+    SCASE(uint, eq_i32),
+    SCASE(enum, eq_i32),
+    SCASE(bool, eq_i32),
+    SCASE(hyper, eq_i64),
+    SCASE(uhyper, eq_i64),
+    SCASE(float, eq_i32),
+    SCASE(double, eq_i64),
+    CASE(quad, tether_quad, NULL),
+    CASE(fopaque, vfopaque, NULL),
+    CASE(opaque, vopaque, prep_opaque),
+    CASE(string, vstring, prep_string),
+    CASE(farray, vfarray, NULL),
+    CASE(varray, varray, prep_varray),
+    CASE(optional, voptional, prep_optional),
+    CASE(union, vunion, prep_union),
+    CASE(comp, vcomp, prep_comp),
 };
 
 /* ---- the driver ------------------------------------------------------ */
@@ -791,7 +805,7 @@ static unsigned g_iters;
 #define CHECK(cond, what)                                                      \
 	do {                                                                   \
 		if (!(cond))                                                   \
-			fail_msg("%s: %s at value %u (TETHER_SEED=%llu)",     \
+			fail_msg("%s: %s at value %u (TETHER_SEED=%llu)",      \
 				 c->name, what, i,                             \
 				 (unsigned long long)g_seed);                  \
 	} while (0)
@@ -842,7 +856,8 @@ static void run_case(const tcase *c)
 		CHECK(c->tx(&x, from_x), "libtirpc decode failed");
 		CHECK(xdr_getpos(&x) == e.len, "libtirpc left bytes");
 		xdr_destroy(&x);
-		CHECK(c->eq(orig, from_x), "libtirpc decoded a different value");
+		CHECK(c->eq(orig, from_x),
+		      "libtirpc decoded a different value");
 	}
 	tether_arena_free(a);
 	test_free(orig);
@@ -911,12 +926,11 @@ int main(void)
 	enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
 	struct CMUnitTest tests[NCASES + 1];
 	for (size_t k = 0; k < NCASES; k++) {
-		tests[k] = (struct CMUnitTest){cases[k].name,
-					       test_differential, NULL, NULL,
-					       (void *)&cases[k]};
+		tests[k] = (struct CMUnitTest){cases[k].name, test_differential,
+					       NULL, NULL, (void *)&cases[k]};
 	}
-	tests[NCASES] = (struct CMUnitTest)cmocka_unit_test(
-		test_stricter_than_tirpc);
+	tests[NCASES] =
+	    (struct CMUnitTest)cmocka_unit_test(test_stricter_than_tirpc);
 	return _cmocka_run_group_tests("xdr_vs_libtirpc", tests,
 				       sizeof(tests) / sizeof(tests[0]), NULL,
 				       NULL);

@@ -37,8 +37,8 @@ static void test_kat_int(void **state)
 	assert_int_equal(tether_enc_bool(&e, true), TETHER_OK);
 	assert_int_equal(tether_enc_bool(&e, false), TETHER_OK);
 	static const uint8_t want[] = {
-		0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0x80, 0, 0, 0,
-		0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 7, 0, 0, 0, 1, 0, 0, 0, 0};
+	    0,	  0,	0, 1, 0xff, 0xff, 0xff, 0xff, 0x80, 0, 0, 0, 0xde, 0xad,
+	    0xbe, 0xef, 0, 0, 0,    7,	  0,	0,    0,    1, 0, 0, 0,	   0};
 	assert_enc(&e, want, sizeof(want));
 
 	tether_dec d;
@@ -74,10 +74,10 @@ static void test_kat_hyper_float(void **state)
 	assert_int_equal(tether_enc_float(&e, 1.0f), TETHER_OK);
 	assert_int_equal(tether_enc_double(&e, -2.5), TETHER_OK);
 	static const uint8_t want[] = {
-		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, /* -2 */
-		1, 2, 3, 4, 5, 6, 7, 8,                          /* uhyper */
-		0x3f, 0x80, 0, 0,                                /* 1.0f */
-		0xc0, 0x04, 0, 0, 0, 0, 0, 0};                   /* -2.5 */
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, /* -2 */
+	    1,	  2,	3,    4,    5,	  6,	7,    8,    /* uhyper */
+	    0x3f, 0x80, 0,    0,			    /* 1.0f */
+	    0xc0, 0x04, 0,    0,    0,	  0,	0,    0};   /* -2.5 */
 	assert_enc(&e, want, sizeof(want));
 	tether_dec d;
 	tether_dec_init(&d, want, sizeof(want), NULL);
@@ -110,11 +110,11 @@ static void test_kat_opaque_string(void **state)
 	assert_int_equal(tether_enc_string(&e, "sillyprog", 16), TETHER_OK);
 	assert_int_equal(tether_enc_opaque(&e, NULL, 0, 0), TETHER_OK);
 	static const uint8_t want[] = {
-		1, 2, 3, 0,                                  /* fopaque[3] */
-		0, 0, 0, 5, 'a', 'b', 'c', 'd', 'e', 0, 0, 0, /* opaque<8> */
-		0, 0, 0, 9, 's', 'i', 'l', 'l', 'y', 'p', 'r', 'o', 'g',
-		0, 0, 0, /* string "sillyprog" */
-		0, 0, 0, 0};
+	    1,	 2, 3, 0,					/* fopaque[3] */
+	    0,	 0, 0, 5, 'a', 'b', 'c', 'd', 'e', 0,	0,   0, /* opaque<8> */
+	    0,	 0, 0, 9, 's', 'i', 'l', 'l', 'y', 'p', 'r', 'o',
+	    'g', 0, 0, 0, /* string "sillyprog" */
+	    0,	 0, 0, 0};
 	assert_enc(&e, want, sizeof(want));
 
 	tether_dec d;
@@ -171,7 +171,8 @@ static void test_dec_errors(void **state)
 	uint32_t n;
 	char *s;
 	tether_dec_init(&d, badpad, sizeof(badpad), a);
-	assert_int_equal(tether_dec_opaque(&d, &p, &n, 8), TETHER_E_XDR_PADDING);
+	assert_int_equal(tether_dec_opaque(&d, &p, &n, 8),
+			 TETHER_E_XDR_PADDING);
 	assert_int_equal(tether_dec_string(&d, &s, 8), TETHER_E_XDR_PADDING);
 	assert_int_equal(d.left, 8);
 
@@ -260,7 +261,8 @@ static void test_enc_errors(void **state)
 	assert_int_equal(tether_enc_string(&e, NULL, 2), TETHER_E_INVAL);
 	assert_int_equal(tether_enc_quad(&e, NULL), TETHER_E_INVAL);
 	assert_int_equal(tether_enc_array_len(&e, 3, 2), TETHER_E_XDR_LENGTH);
-	assert_int_equal(tether_enc_fopaque(&e, "abcde", 5), TETHER_E_TOO_LARGE);
+	assert_int_equal(tether_enc_fopaque(&e, "abcde", 5),
+			 TETHER_E_TOO_LARGE);
 	assert_int_equal(e.len, 4);
 	assert_int_equal(buf[4], 0xee);
 	assert_int_equal(tether_enc_fopaque(&e, "ab", 2), TETHER_OK);
@@ -474,10 +476,10 @@ static void test_never_advance(void **state)
  * containing "(quit)": filename<255>, union filetype (EXEC = 2:
  * interpretor<255> "lisp"), owner<32>, data<65535>. */
 static const uint8_t rfc4506_file[] = {
-	0x00, 0x00, 0x00, 0x09, 0x73, 0x69, 0x6c, 0x6c, 0x79, 0x70, 0x72, 0x6f,
-	0x67, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x04,
-	0x6c, 0x69, 0x73, 0x70, 0x00, 0x00, 0x00, 0x04, 0x6a, 0x6f, 0x68, 0x6e,
-	0x00, 0x00, 0x00, 0x06, 0x28, 0x71, 0x75, 0x69, 0x74, 0x29, 0x00, 0x00};
+    0x00, 0x00, 0x00, 0x09, 0x73, 0x69, 0x6c, 0x6c, 0x79, 0x70, 0x72, 0x6f,
+    0x67, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x04,
+    0x6c, 0x69, 0x73, 0x70, 0x00, 0x00, 0x00, 0x04, 0x6a, 0x6f, 0x68, 0x6e,
+    0x00, 0x00, 0x00, 0x06, 0x28, 0x71, 0x75, 0x69, 0x74, 0x29, 0x00, 0x00};
 
 static void test_rfc4506_example(void **state)
 {
@@ -534,20 +536,20 @@ static void test_rfc4506_example(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_kat_int),
-		cmocka_unit_test(test_kat_hyper_float),
-		cmocka_unit_test(test_kat_opaque_string),
-		cmocka_unit_test(test_dec_short),
-		cmocka_unit_test(test_dec_errors),
-		cmocka_unit_test(test_kat_quad_array_optional),
-		cmocka_unit_test(test_enc_errors),
-		cmocka_unit_test(test_enc_growable),
-		cmocka_unit_test(test_bounds),
-		cmocka_unit_test(test_opaque_borrow),
-		cmocka_unit_test(test_depth),
-		cmocka_unit_test(test_float_bits),
-		cmocka_unit_test(test_never_advance),
-		cmocka_unit_test(test_rfc4506_example),
+	    cmocka_unit_test(test_kat_int),
+	    cmocka_unit_test(test_kat_hyper_float),
+	    cmocka_unit_test(test_kat_opaque_string),
+	    cmocka_unit_test(test_dec_short),
+	    cmocka_unit_test(test_dec_errors),
+	    cmocka_unit_test(test_kat_quad_array_optional),
+	    cmocka_unit_test(test_enc_errors),
+	    cmocka_unit_test(test_enc_growable),
+	    cmocka_unit_test(test_bounds),
+	    cmocka_unit_test(test_opaque_borrow),
+	    cmocka_unit_test(test_depth),
+	    cmocka_unit_test(test_float_bits),
+	    cmocka_unit_test(test_never_advance),
+	    cmocka_unit_test(test_rfc4506_example),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

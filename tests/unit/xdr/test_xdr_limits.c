@@ -101,8 +101,16 @@ static void test_forged_lengths(void **state)
 	for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++) {
 		uint8_t in[12] = {(uint8_t)(forged[i] >> 24),
 				  (uint8_t)(forged[i] >> 16),
-				  (uint8_t)(forged[i] >> 8), (uint8_t)forged[i],
-				  1, 2, 3, 4, 5, 6, 7, 8};
+				  (uint8_t)(forged[i] >> 8),
+				  (uint8_t)forged[i],
+				  1,
+				  2,
+				  3,
+				  4,
+				  5,
+				  6,
+				  7,
+				  8};
 		tether_arena *a;
 		assert_int_equal(tether_arena_new(SIZE_MAX, &a), TETHER_OK);
 		tether_dec d;
@@ -111,20 +119,20 @@ static void test_forged_lengths(void **state)
 		const uint8_t *bp;
 		char *s;
 		uint32_t n;
-		assert_int_equal(tether_dec_opaque(&d, &p, &n,
-						   TETHER_XDR_UNBOUNDED),
-				 TETHER_E_XDR_LENGTH);
-		assert_int_equal(tether_dec_opaque_borrow(&d, &bp, &n,
-							  TETHER_XDR_UNBOUNDED),
-				 TETHER_E_XDR_LENGTH);
-		assert_int_equal(tether_dec_string(&d, &s,
-						   TETHER_XDR_UNBOUNDED),
-				 TETHER_E_XDR_LENGTH);
-		/* As an array count: any element of >= 1 byte cannot fit
-		 * (9 and 12 one-byte elements would not either... 9 > 8). */
-		assert_int_equal(tether_dec_array_len(&d, &n,
-						      TETHER_XDR_UNBOUNDED, 1),
-				 TETHER_E_XDR_LENGTH);
+		assert_int_equal(
+		    tether_dec_opaque(&d, &p, &n, TETHER_XDR_UNBOUNDED),
+		    TETHER_E_XDR_LENGTH);
+		assert_int_equal(
+		    tether_dec_opaque_borrow(&d, &bp, &n, TETHER_XDR_UNBOUNDED),
+		    TETHER_E_XDR_LENGTH);
+		assert_int_equal(
+		    tether_dec_string(&d, &s, TETHER_XDR_UNBOUNDED),
+		    TETHER_E_XDR_LENGTH);
+		/* As an array count: every count here exceeds the 8 bytes
+		 * left even with 1-byte elements. */
+		assert_int_equal(
+		    tether_dec_array_len(&d, &n, TETHER_XDR_UNBOUNDED, 1),
+		    TETHER_E_XDR_LENGTH);
 		assert_int_equal(tether_arena_used(a), 0);
 		assert_int_equal(d.left, sizeof(in));
 		tether_arena_free(a);
@@ -134,12 +142,12 @@ static void test_forged_lengths(void **state)
 	tether_dec d;
 	tether_dec_init(&d, in, sizeof(in), NULL);
 	uint32_t n;
-	assert_int_equal(tether_dec_array_len(&d, &n, TETHER_XDR_UNBOUNDED,
-					      (size_t)1 << 32),
-			 TETHER_E_XDR_LENGTH);
-	assert_int_equal(tether_dec_array_len(&d, &n, TETHER_XDR_UNBOUNDED,
-					      SIZE_MAX),
-			 TETHER_E_XDR_LENGTH);
+	assert_int_equal(
+	    tether_dec_array_len(&d, &n, TETHER_XDR_UNBOUNDED, (size_t)1 << 32),
+	    TETHER_E_XDR_LENGTH);
+	assert_int_equal(
+	    tether_dec_array_len(&d, &n, TETHER_XDR_UNBOUNDED, SIZE_MAX),
+	    TETHER_E_XDR_LENGTH);
 	/* min_wire 0: only the bound applies; the caller's arena does the
 	 * rest. */
 	assert_int_equal(tether_dec_array_len(&d, &n, TETHER_XDR_UNBOUNDED, 0),
@@ -173,8 +181,21 @@ static const uint8_t *guard_place(guard *g, const uint8_t *src, size_t n)
 	return dst;
 }
 
-enum { K_INT, K_HYPER, K_BOOL, K_FLOAT, K_DOUBLE, K_QUAD, K_FOPAQUE,
-       K_OPAQUE, K_BORROW, K_STRING, K_ARRAY, K_OPTIONAL, K_COUNT };
+enum {
+	K_INT,
+	K_HYPER,
+	K_BOOL,
+	K_FLOAT,
+	K_DOUBLE,
+	K_QUAD,
+	K_FOPAQUE,
+	K_OPAQUE,
+	K_BORROW,
+	K_STRING,
+	K_ARRAY,
+	K_OPTIONAL,
+	K_COUNT
+};
 
 /* Decodes one item of kind k; 7 is the fixed-opaque size and the bound. */
 static tether_status decode_kind(tether_dec *d, int k)
@@ -193,18 +214,30 @@ static tether_status decode_kind(tether_dec *d, int k)
 	char *s;
 	uint32_t n;
 	switch (k) {
-	case K_INT: return tether_dec_int(d, &u.i);
-	case K_HYPER: return tether_dec_hyper(d, &u.h);
-	case K_BOOL: return tether_dec_bool(d, &u.b);
-	case K_FLOAT: return tether_dec_float(d, &u.f);
-	case K_DOUBLE: return tether_dec_double(d, &u.g);
-	case K_QUAD: return tether_dec_quad(d, &u.q);
-	case K_FOPAQUE: return tether_dec_fopaque(d, u.fo, 7);
-	case K_OPAQUE: return tether_dec_opaque(d, &p, &n, 7);
-	case K_BORROW: return tether_dec_opaque_borrow(d, &bp, &n, 7);
-	case K_STRING: return tether_dec_string(d, &s, 7);
-	case K_ARRAY: return tether_dec_array_len(d, &n, 7, 4);
-	default: return tether_dec_optional(d, &u.b);
+	case K_INT:
+		return tether_dec_int(d, &u.i);
+	case K_HYPER:
+		return tether_dec_hyper(d, &u.h);
+	case K_BOOL:
+		return tether_dec_bool(d, &u.b);
+	case K_FLOAT:
+		return tether_dec_float(d, &u.f);
+	case K_DOUBLE:
+		return tether_dec_double(d, &u.g);
+	case K_QUAD:
+		return tether_dec_quad(d, &u.q);
+	case K_FOPAQUE:
+		return tether_dec_fopaque(d, u.fo, 7);
+	case K_OPAQUE:
+		return tether_dec_opaque(d, &p, &n, 7);
+	case K_BORROW:
+		return tether_dec_opaque_borrow(d, &bp, &n, 7);
+	case K_STRING:
+		return tether_dec_string(d, &s, 7);
+	case K_ARRAY:
+		return tether_dec_array_len(d, &n, 7, 4);
+	default:
+		return tether_dec_optional(d, &u.b);
 	}
 }
 
@@ -218,22 +251,42 @@ static void encode_kind(tether_enc *e, int k, uint32_t len)
 	memset(q.b, 0x5a, sizeof(q.b));
 	tether_status st;
 	switch (k) {
-	case K_INT: st = tether_enc_int(e, -5); break;
-	case K_HYPER: st = tether_enc_hyper(e, INT64_MIN); break;
-	case K_BOOL: st = tether_enc_bool(e, true); break;
-	case K_FLOAT: st = tether_enc_float(e, 3.5f); break;
-	case K_DOUBLE: st = tether_enc_double(e, -0.0); break;
-	case K_QUAD: st = tether_enc_quad(e, &q); break;
-	case K_FOPAQUE: st = tether_enc_fopaque(e, data, 7); break;
+	case K_INT:
+		st = tether_enc_int(e, -5);
+		break;
+	case K_HYPER:
+		st = tether_enc_hyper(e, INT64_MIN);
+		break;
+	case K_BOOL:
+		st = tether_enc_bool(e, true);
+		break;
+	case K_FLOAT:
+		st = tether_enc_float(e, 3.5f);
+		break;
+	case K_DOUBLE:
+		st = tether_enc_double(e, -0.0);
+		break;
+	case K_QUAD:
+		st = tether_enc_quad(e, &q);
+		break;
+	case K_FOPAQUE:
+		st = tether_enc_fopaque(e, data, 7);
+		break;
 	case K_OPAQUE:
-	case K_BORROW: st = tether_enc_opaque(e, data, len, 7); break;
-	case K_STRING: st = tether_enc_string(e, str, 7); break;
+	case K_BORROW:
+		st = tether_enc_opaque(e, data, len, 7);
+		break;
+	case K_STRING:
+		st = tether_enc_string(e, str, 7);
+		break;
 	case K_ARRAY:
 		st = tether_enc_array_len(e, len, 7);
 		for (uint32_t i = 0; st == TETHER_OK && i < len; i++)
 			st = tether_enc_uint(e, i);
 		break;
-	default: st = tether_enc_optional(e, false); break;
+	default:
+		st = tether_enc_optional(e, false);
+		break;
 	}
 	assert_int_equal(st, TETHER_OK);
 }
@@ -268,7 +321,8 @@ static void test_guard_page(void **state)
 					assert_int_equal(d.left, cut);
 				} else if (k == K_ARRAY && cut < e.len) {
 					/* The count says more than is left. */
-					assert_int_equal(st, TETHER_E_XDR_LENGTH);
+					assert_int_equal(st,
+							 TETHER_E_XDR_LENGTH);
 				} else {
 					assert_int_equal(st, TETHER_OK);
 					assert_int_equal(d.left, cut - item);
@@ -284,11 +338,11 @@ static void test_guard_page(void **state)
 /* ---- allocation-failure sweep ---------------------------------------- */
 
 typedef struct failalloc {
-	long calls;     /* allocations and reallocations so far */
-	long fail_at;   /* fail this call (1-based); 0 never */
-	long live;      /* blocks outstanding */
-	size_t bytes;   /* bytes outstanding, by the sized frees */
-	int bad_size;   /* a free or realloc named the wrong size */
+	long calls;   /* allocations and reallocations so far */
+	long fail_at; /* fail this call (1-based); 0 never */
+	long live;    /* blocks outstanding */
+	size_t bytes; /* bytes outstanding, by the sized frees */
+	int bad_size; /* a free or realloc named the wrong size */
 } failalloc;
 
 static failalloc g_fa;
@@ -425,11 +479,13 @@ static void test_arena_memory_bound(void **state)
 			for (;;) {
 				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 				/* Mostly small, sometimes big requests. */
-				size_t n = 1 + (size_t)(x % ((x & 64) ? 5000 : 900));
+				size_t n =
+				    1 + (size_t)(x % ((x & 64) ? 5000 : 900));
 				if (tether_arena_alloc(a, n) == NULL)
 					break;
 			}
-			assert_int_equal(tether_arena_error(a), TETHER_E_BUDGET);
+			assert_int_equal(tether_arena_error(a),
+					 TETHER_E_BUDGET);
 			assert_true(tether_arena_used(a) <= budgets[b]);
 			size_t real = g_fa.bytes - base;
 			assert_true(real <= 2 * budgets[b] + 8192);
@@ -487,13 +543,13 @@ static void test_arena_alignment(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_arena_basic),
-		cmocka_unit_test(test_arena_blocks),
-		cmocka_unit_test(test_forged_lengths),
-		cmocka_unit_test(test_guard_page),
-		cmocka_unit_test(test_alloc_failure_sweep),
-		cmocka_unit_test(test_arena_memory_bound),
-		cmocka_unit_test(test_arena_alignment),
+	    cmocka_unit_test(test_arena_basic),
+	    cmocka_unit_test(test_arena_blocks),
+	    cmocka_unit_test(test_forged_lengths),
+	    cmocka_unit_test(test_guard_page),
+	    cmocka_unit_test(test_alloc_failure_sweep),
+	    cmocka_unit_test(test_arena_memory_bound),
+	    cmocka_unit_test(test_arena_alignment),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
