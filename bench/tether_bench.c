@@ -240,8 +240,9 @@ static int cmd_serve(const opts *o)
 	}
 	st = tether_server_listen(srv, o->endpoint);
 	if (st != TETHER_OK) {
-		fprintf(stderr, "error: --listen %s: ", o->endpoint);
-		rc = fail("listen", st);
+		fprintf(stderr, "error: --listen %s: cannot listen: %s (%s)\n",
+			o->endpoint, tether_strerror(st),
+			tether_status_name(st));
 		goto out;
 	}
 	rc = serve_run(srv);
@@ -451,8 +452,11 @@ static int client_setup(crun *r)
 	}
 	tether_client_opts_free(co);
 	if (st != TETHER_OK) {
-		fprintf(stderr, "error: --connect %s: ", r->o->endpoint);
-		return fail("connect", st);
+		fprintf(stderr,
+			"error: --connect %s: cannot connect: %s (%s)\n",
+			r->o->endpoint, tether_strerror(st),
+			tether_status_name(st));
+		return 1;
 	}
 	st = tether_arena_new((size_t)r->o->size * 2 + 65536, &r->arena);
 	if (st != TETHER_OK)

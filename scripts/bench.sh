@@ -6,7 +6,8 @@
 #
 # Environment knobs (defaults in brackets): RUNS [5], LAT_CALLS [20000],
 # TPUT_CALLS [200000], CB_CALLS [10000], SIZE [64], DEPTH [64], IDLE [1000],
-# BUILD [build-release], OUT [docs/performance.md], TRANSPORTS ["tcp unix"].
+# BUILD [build-release], OUT [docs/performance.md], TRANSPORTS ["tcp unix"],
+# TETHER_BENCH_BIN [unset: build tether-bench; else use this binary].
 # Servers run on core 0 and clients on core 1 (taskset).
 set -eu
 
@@ -45,7 +46,12 @@ cmake --build "$BUILD" -j2 --target raw-pingpong tirpc-echo-server \
 	tirpc-echo-client idle-conns >/dev/null
 B=$BUILD/bench
 IMPLS="raw tirpc"
-if cmake --build "$BUILD" -j2 --target tether-bench >"$TMP/tb.log" 2>&1; then
+TB_BIN=$B/tether-bench
+if [ -n "${TETHER_BENCH_BIN:-}" ]; then
+	TB_BIN=$TETHER_BENCH_BIN # a prebuilt tether-bench (say so in the report)
+	IMPLS="raw tirpc tether"
+	CMDLINE="TETHER_BENCH_BIN=$TB_BIN $CMDLINE"
+elif cmake --build "$BUILD" -j2 --target tether-bench >"$TMP/tb.log" 2>&1; then
 	IMPLS="raw tirpc tether"
 else
 	log "tether-bench did not build; measuring raw and tirpc only"
@@ -56,14 +62,14 @@ server_cmd() {
 	case $1 in
 	raw) echo "$B/raw-pingpong serve" ;;
 	tirpc) echo "$B/tirpc-echo-server" ;;
-	tether) echo "$B/tether-bench serve" ;;
+	tether) echo "$TB_BIN serve" ;;
 	esac
 }
 client_cmd() {
 	case $1 in
 	raw) echo "$B/raw-pingpong call" ;;
 	tirpc) echo "$B/tirpc-echo-client" ;;
-	tether) echo "$B/tether-bench call" ;;
+	tether) echo "$TB_BIN call" ;;
 	esac
 }
 

@@ -4,7 +4,7 @@
 # echo programs (bench/tirpc), over loopback TCP and a Unix socket.
 #
 #   interop_bench.sh CASE TRANSPORT BINDIR
-# CASE: tirpc_to_tether | tether_to_tirpc | callback; TRANSPORT: tcp | unix;
+# CASE: tirpc_to_tether | tether_to_tirpc | callback | cli; TRANSPORT: tcp | unix;
 # BINDIR holds tether-bench, tirpc-echo-server and tirpc-echo-client.
 # Servers listen on a free port (port 0, announced on stdout) or a path in
 # a temporary folder; they are killed by pid on exit. Every client runs
@@ -34,6 +34,19 @@ trap cleanup EXIT INT TERM
 fail() {
 	echo "FAIL: $*" >&2
 	exit 1
+}
+
+# stop_server: SIGTERM, then the server must exit 0 (a clean shutdown:
+# under sanitizers a leak or error report makes it non-zero).
+stop_server() {
+	kill "$SERVER_PID" 2>/dev/null || fail "server died early"
+	rc=0
+	wait "$SERVER_PID" || rc=$?
+	SERVER_PID=
+	if [ $rc -ne 0 ]; then
+		cat "$TMP/server.err" >&2
+		fail "server exited with status $rc"
+	fi
 }
 
 # start_server CMD... : starts it, waits (at most 10 s) for its
@@ -94,6 +107,7 @@ tirpc_to_tether() {
 	fi
 	grep -q "Program unavailable" "$TMP/err" ||
 		fail "expected PROG_UNAVAIL, got: $(cat "$TMP/err")"
+	stop_server
 }
 
 tether_to_tirpc() {
@@ -106,6 +120,7 @@ tether_to_tirpc() {
 	out=$(timeout 60 "$TB" call --connect "$EP" --mode throughput \
 		--size 64 --calls 2000 --depth 64) || fail "tether throughput"
 	check_line "$out" tether throughput 64 2000
+	stop_server
 }
 
 callback() {
@@ -113,10 +128,40 @@ callback() {
 	out=$(timeout 120 "$TB" call --connect "$EP" --mode callback \
 		--size 64 --calls 10000) || fail "SUBSCRIBE with 10000 callbacks"
 	check_line "$out" tether callback 64 10000
+	stop_server
+}
+
+# expect_error REGEX CMD...: CMD must exit non-zero and say REGEX on stderr.
+expect_error() {
+	re=$1
+	shift
+	if timeout 30 "$@" >"$TMP/out" 2>"$TMP/err"; then
+		fail "succeeded but should not: $*"
+	fi
+	grep -q -- "$re" "$TMP/err" ||
+		fail "expected '$re' from: $* ; got: $(cat "$TMP/err")"
+}
+
+cli() {
+	"$TB" --help | grep -q 'tether-bench serve' || fail "--help"
+	expect_error "--size" "$TB" call --connect tcp://127.0.0.1:1 \
+		--mode latency --size lots --calls 1
+	expect_error "--mode" "$TB" call --connect tcp://127.0.0.1:1 \
+		--mode sideways --size 1 --calls 1
+	expect_error "--connect" "$TB" call --connect nowhere --mode latency
+	expect_error "not supported yet" "$TB" serve --listen "$(listen_ep)" \
+		--cert c.pem --key k.pem --ca ca.pem
+	expect_error "not supported yet" "$TB" serve --listen "$(listen_ep)" \
+		--audit audit.log
+	# A server that is not there: a clear connect error, non-zero exit.
+	start_server "$TS" --listen "$(listen_ep)"
+	stop_server
+	expect_error "connect" "$TB" call --connect "$EP" --mode latency \
+		--size 1 --calls 1
 }
 
 case "$CASE" in
-tirpc_to_tether | tether_to_tirpc | callback) "$CASE" ;;
+tirpc_to_tether | tether_to_tirpc | callback | cli) "$CASE" ;;
 *) fail "unknown case $CASE" ;;
 esac
 echo "PASS: $CASE over $TRANSPORT"
