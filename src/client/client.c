@@ -418,6 +418,8 @@ tether_status tether_call(tether_client *c, const tether_proc_desc *pd,
 
 	if (!good(c) || pd == NULL)
 		return TETHER_E_INVAL;
+	if (res == NULL && pd->res != NULL && pd->res->kind != TETHER_T_VOID)
+		return TETHER_E_INVAL;
 	memset(&w, 0, sizeof w);
 	w.res = res, w.arena = arena;
 	if (deadline_ms == 0)

@@ -60,7 +60,8 @@ struct tether_server {
 	int state;
 	unsigned rr;
 	uint32_t xid_seed;
-	bool run_mode;
+	bool listening; /* listener polls live on loop 0 */
+	bool run_mode, in_run; /* in_run: loop 0 is in tether_server_run (mu) */
 };
 
 /* ---- options ------------------------------------------------------------ */
@@ -365,29 +366,36 @@ static void start_listeners(tether_server *s)
 		l->poll.data = l;
 		uv_poll_start(&l->poll, UV_READABLE, on_listen);
 	}
+	s->listening = true;
 }
 
-static tether_status prepare(tether_server *s)
+static tether_status prepare(tether_server *s, bool run_mode)
 {
 	tether_status st;
 
 	if (!good(s))
 		return TETHER_E_INVAL;
-	if (s->state != ST_NEW)
+	if (s->state != ST_NEW || s->loops != NULL)
 		return TETHER_E_STATE;
 	st = make_loops(s);
 	if (st != TETHER_OK)
 		return st;
-	start_listeners(s);
 	uv_mutex_lock(&s->mu);
-	s->state = ST_RUNNING;
+	/* A stop that came first wins: the server never starts. */
+	st = s->state == ST_NEW ? TETHER_OK : TETHER_E_STATE;
+	if (st == TETHER_OK) {
+		s->state = ST_RUNNING;
+		s->run_mode = s->in_run = run_mode;
+	}
 	uv_mutex_unlock(&s->mu);
-	return TETHER_OK;
+	if (st == TETHER_OK)
+		start_listeners(s);
+	return st;
 }
 
 tether_status tether_server_start(tether_server *s)
 {
-	TT_TRY(prepare(s));
+	TT_TRY(prepare(s, false));
 	for (unsigned i = 0; i < s->nloops; i++)
 		TT_TRY(tt_io_loop_start(s->loops[i].loop));
 	return TETHER_OK;
@@ -395,11 +403,14 @@ tether_status tether_server_start(tether_server *s)
 
 tether_status tether_server_run(tether_server *s)
 {
-	TT_TRY(prepare(s));
-	s->run_mode = true;
+	TT_TRY(prepare(s, true));
 	for (unsigned i = 1; i < s->nloops; i++)
 		TT_TRY(tt_io_loop_start(s->loops[i].loop));
 	tt_io_loop_run(s->loops[0].loop);
+	uv_mutex_lock(&s->mu);
+	s->in_run = false;
+	uv_cond_broadcast(&s->cv);
+	uv_mutex_unlock(&s->mu);
 	return TETHER_OK;
 }
 
@@ -498,6 +509,8 @@ tether_status tether_server_stop(tether_server *s, uint32_t grace_ms)
 	state = s->state;
 	if (state == ST_RUNNING)
 		s->state = ST_STOPPING;
+	else if (state == ST_NEW)
+		s->state = ST_STOPPED; /* never started: it never will */
 	uv_mutex_unlock(&s->mu);
 	if (state != ST_RUNNING)
 		return TETHER_OK;
@@ -515,6 +528,10 @@ tether_status tether_server_stop(tether_server *s, uint32_t grace_ms)
 	for (unsigned i = 0; i < s->nloops; i++)
 		tt_io_loop_join(s->loops[i].loop);
 	uv_mutex_lock(&s->mu);
+	/* Loop 0 runs on the thread inside tether_server_run(): wait for it
+	 * so that tether_server_free() may follow at once. */
+	while (s->in_run)
+		uv_cond_wait(&s->cv, &s->mu);
 	s->state = ST_STOPPED;
 	uv_mutex_unlock(&s->mu);
 	return TETHER_OK;
@@ -543,7 +560,7 @@ void tether_server_free(tether_server *s)
 	TT_IGNORE(tether_server_stop(s, 0));
 	tt_io_pool_free(s->pool);
 	for (size_t i = 0; i < s->nlis; i++) {
-		if (s->lis[i].fd >= 0 && s->state == ST_NEW) {
+		if (s->lis[i].fd >= 0 && !s->listening) {
 			tt_io_close(s->lis[i].fd);
 			unlink_unix(&s->lis[i].ep);
 		}

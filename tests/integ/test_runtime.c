@@ -968,6 +968,64 @@ static void test_graceful_stop(void **state)
 	tether_server_free(f.s);
 }
 
+typedef struct run_state {
+	tether_status st;
+	tether_server *s;
+} run_state;
+
+static void *runner(void *arg)
+{
+	run_state *r = arg;
+	r->st = tether_server_run(r->s);
+	return NULL;
+}
+
+/* tether_server_run() serves on the calling thread until stopped. */
+static void test_server_run(void **state)
+{
+	run_state r = {TETHER_E_STATE, NULL};
+	pthread_t t;
+	char ep[128];
+	tether_client *c;
+	uint32_t uid = 0;
+	(void)state;
+
+	assert_int_equal(tether_server_new(NULL, &r.s), TETHER_OK);
+	assert_int_equal(tether_server_register(r.s, &tp_v1, &handlers, NULL),
+			 TETHER_OK);
+	assert_int_equal(tether_server_listen(r.s, "tcp://127.0.0.1:0"),
+			 TETHER_OK);
+	assert_int_equal(tether_server_endpoint(r.s, 0, ep, sizeof ep),
+			 TETHER_OK);
+	assert_int_equal(tether_server_endpoint(r.s, 1, ep + 100, 28),
+			 TETHER_E_NOT_FOUND);
+	assert_int_equal(pthread_create(&t, NULL, runner, &r), 0);
+	c = connect_ok(ep);
+	assert_int_equal(tether_call(c, tp_whoami_pd, NULL, &uid, NULL, 0),
+			 TETHER_OK);
+	assert_int_equal(tether_call(c, tp_whoami_pd, NULL, NULL, NULL, 0),
+			 TETHER_E_INVAL);
+	tether_client_free(c);
+	assert_int_equal(tether_server_stop(r.s, 1000), TETHER_OK);
+	pthread_join(t, NULL);
+	assert_int_equal(r.st, TETHER_OK);
+	assert_int_equal(tether_server_listen(r.s, "tcp://127.0.0.1:0"),
+			 TETHER_E_STATE);
+	tether_server_free(r.s);
+
+	/* A stop before start wins: the server never starts. */
+	assert_int_equal(tether_server_new(NULL, &r.s), TETHER_OK);
+	assert_int_equal(tether_server_listen(r.s, "tcp://127.0.0.1:0"),
+			 TETHER_OK);
+	assert_int_equal(tether_server_endpoint(r.s, 0, ep, sizeof ep),
+			 TETHER_OK);
+	assert_int_equal(tether_server_stop(r.s, 0), TETHER_OK);
+	assert_int_equal(tether_server_start(r.s), TETHER_E_STATE);
+	assert_int_equal(tether_server_run(r.s), TETHER_E_STATE);
+	tether_server_free(r.s);
+	assert_int_equal(tether_client_connect(ep, NULL, &c), TETHER_E_REFUSED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1000,6 +1058,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deferred_other_thread,
 						setup, teardown),
 		cmocka_unit_test(test_graceful_stop),
+		cmocka_unit_test(test_server_run),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
