@@ -159,6 +159,10 @@ static void finish(tether_call_ctx *ctx, tether_status st)
 		ctx->deferred = true;
 		return;
 	}
+	/* A generated table without a NULL-procedure handler says
+	 * PROC_UNAVAIL: procedure 0 is answered anyway. */
+	if (st == TETHER_E_PROC_UNAVAIL && ctx->null_proc)
+		st = TETHER_OK;
 	if (st == TETHER_OK)
 		(void)send_res(ctx, ctx->res);
 	else if (c->eng != NULL)
@@ -222,13 +226,13 @@ void tt_dispatch(tether_conn *c, const tt_event *ev)
 				    0);
 		return;
 	}
-	if (ev->call.proc == 0) {
-		/* The NULL procedure of every served version answers at once
-		 * with no result (RFC 5531 §12.1 convention; rpcinfo -t). */
+	pd = tether_version_find_proc(ent->vd, ev->call.proc);
+	if (ev->call.proc == 0 && (pd == NULL || pd->invoke == NULL)) {
+		/* The NULL procedure of every served version answers with no
+		 * result (RFC 5531 §12.1 convention; rpcinfo -t). */
 		TT_IGNORE(tt_conn_reply(c->eng, ev->call_id, NULL, NULL, NULL));
 		return;
 	}
-	pd = tether_version_find_proc(ent->vd, ev->call.proc);
 	if (pd == NULL || pd->invoke == NULL) {
 		reply_error(c, ev->call_id, TETHER_E_PROC_UNAVAIL, 0, 0);
 		return;
@@ -239,6 +243,7 @@ void tt_dispatch(tether_conn *c, const tt_event *ev)
 		return;
 	}
 	ctx->pd = pd, ctx->ent = ent;
+	ctx->null_proc = ev->call.proc == 0;
 	st = decode_args(ctx, ev);
 	if (st == TETHER_OK)
 		st = prepare_res(ctx);
