@@ -84,9 +84,21 @@ typedef struct sub_state {
 
 static void sub_pump(sub_state *s);
 
+/* What callback completions and refusals said (black-hole test). */
+static _Atomic int g_cb_timeouts, g_cb_unresponsive;
+
+static void note_cb_status(tether_status st)
+{
+	if (st == TETHER_E_TIMEOUT)
+		g_cb_timeouts++;
+	else if (st == TETHER_E_UNRESPONSIVE)
+		g_cb_unresponsive++;
+}
+
 static void sub_done(tether_status st, void *res, void *ud)
 {
 	sub_state *s = ud;
+	note_cb_status(st);
 	s->done++;
 	if (st == TETHER_OK && *(uint32_t *)res == s->size)
 		s->answered++;
@@ -104,6 +116,7 @@ static void sub_pump(sub_state *s)
 		if (st == TETHER_E_BUSY && s->sent > s->done)
 			break;
 		s->sent++;
+		note_cb_status(st);
 		if (st != TETHER_OK)
 			s->done++; /* refused: counts as not answered */
 	}
@@ -738,6 +751,7 @@ static void test_black_hole(void **state)
 	good = connect_ok(f.tcp);
 	assert_int_equal(tether_arena_new(1 << 16, &a), TETHER_OK);
 	threads_before = count_threads();
+	g_cb_timeouts = g_cb_unresponsive = 0;
 
 	fd = raw_connect_unix(f.unix_ep);
 	{
@@ -764,6 +778,12 @@ static void test_black_hole(void **state)
 	}
 	assert_true(eof);
 	assert_true(now_ms() - t0 < 3000);
+	/* Callbacks expired, then the engine cut the peer off: the rest of
+	 * the handler's callbacks were refused with E_UNRESPONSIVE. */
+	for (int i = 0; i < 100 && g_cb_unresponsive == 0; i++)
+		sleep_ms(10);
+	assert_true(g_cb_timeouts >= 4);
+	assert_true(g_cb_unresponsive >= 1);
 	assert_int_equal(threads_during, threads_before);
 	for (int i = 0; i < 100 && tether_server_connections(f.s) != 1; i++)
 		sleep_ms(10);
