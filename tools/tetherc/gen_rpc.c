@@ -85,7 +85,7 @@ static tc_pinfo *proc_infos(tc_gen *g, tc_version *v)
 static void h_stub_protos(tc_gen *g, const tc_pinfo *pi)
 {
 	tc_buf *h = g->h;
-	tc_buf_printf(h, "TETHER_WUR tether_status %s(tether_client *c, ", pi->stub);
+	tc_buf_printf(h, "TETHER_WUR tether_status %s(tether_client *client, ", pi->stub);
 	if (pi->arg)
 		tc_buf_printf(h, "%s, ", ptr_param(g, pi->arg, true, "argp"));
 	if (pi->res)
@@ -137,8 +137,8 @@ static void h_version(tc_gen *g, tc_def *prog, tc_version *v, tc_pinfo *pi)
 		handler_member(g, h, &pi[i]);
 	tc_buf_printf(h, "} %s_handlers;\n\n", vn);
 	tc_buf_printf(h,
-		      "TETHER_WUR tether_status %s_register(tether_server *s, const %s_handlers *h, void *ud);\n"
-		      "TETHER_WUR tether_status %s_register_client(tether_client *c, const %s_handlers *h, void *ud);\n"
+		      "TETHER_WUR tether_status %s_register(tether_server *server, const %s_handlers *h, void *ud);\n"
+		      "TETHER_WUR tether_status %s_register_client(tether_client *client, const %s_handlers *h, void *ud);\n"
 		      "extern const tether_version_desc %s_desc;\n\n",
 		      vn, vn, vn, vn, vn);
 }
@@ -177,13 +177,13 @@ static void c_stubs(tc_gen *g, const char *vn, const tc_pinfo *pi)
 {
 	tc_buf *b = g->body;
 	const char *pd = tc_fmt(g, "&%s_procs[%zu]", vn, pi->index);
-	tc_buf_printf(b, "tether_status %s(tether_client *c, ", pi->stub);
+	tc_buf_printf(b, "tether_status %s(tether_client *client, ", pi->stub);
 	if (pi->arg)
 		tc_buf_printf(b, "%s, ", ptr_param(g, pi->arg, true, "argp"));
 	if (pi->res)
 		tc_buf_printf(b, "%s, ", ptr_param(g, pi->res, false, "resp"));
 	tc_buf_printf(b, "tether_arena *arena,\n\t\t\tuint32_t deadline_ms)\n{\n"
-			 "\treturn tether_call(c, %s, %s, %s, arena, deadline_ms);\n}\n\n",
+			 "\treturn tether_call(client, %s, %s, %s, arena, deadline_ms);\n}\n\n",
 		      pd, pi->arg ? "argp" : "NULL", pi->res ? "resp" : "NULL");
 	tc_buf_printf(b, "tether_status %s_async(tether_conn *conn, ", pi->stub);
 	if (pi->arg)
@@ -234,11 +234,11 @@ static void c_version(tc_gen *g, tc_def *prog, tc_version *v, tc_pinfo *pi)
 	for (size_t i = 0; i < v->nprocs; i++)
 		c_stubs(g, vn, &pi[i]);
 	tc_buf_printf(b,
-		      "tether_status %s_register(tether_server *s, const %s_handlers *h, void *ud)\n{\n"
-		      "\treturn tether_server_register(s, &%s_desc, h, ud);\n}\n\n"
-		      "tether_status %s_register_client(tether_client *c, const %s_handlers *h,\n"
+		      "tether_status %s_register(tether_server *server, const %s_handlers *h, void *ud)\n{\n"
+		      "\treturn tether_server_register(server, &%s_desc, h, ud);\n}\n\n"
+		      "tether_status %s_register_client(tether_client *client, const %s_handlers *h,\n"
 		      "\t\t\t\tvoid *ud)\n{\n"
-		      "\treturn tether_client_register(c, &%s_desc, h, ud);\n}\n\n",
+		      "\treturn tether_client_register(client, &%s_desc, h, ud);\n}\n\n",
 		      vn, vn, vn, vn, vn, vn);
 }
 

@@ -436,6 +436,10 @@ static bool parse_decl(tc_ctx *c, tc_decl *d, const char *prefix)
 	d->name = expect_ident(c, "a name", &d->loc);
 	if (d->name == NULL || !parse_dims(c, d))
 		return false;
+	if (tc_is_c_keyword(d->name)) {
+		tc_error(c, d->loc, "name '%s' is a C keyword", d->name);
+		return false;
+	}
 	if (str && d->kind != TC_K_VAR) {
 		tc_error(c, d->loc, "string '%s' needs a <bound> or <>", d->name);
 		return false;

@@ -178,8 +178,8 @@ static const char *const c_keywords[] = {
 
 static const char *const reserved[] = {
 	"e", "d", "v", "st", "i", "n", "p", "x", "present", "more", "h",
-	"c", "s", "conn", "ctx", "done", "ud", "fn", "arena", "deadline_ms",
-	"argp", "resp", "handlers", "o",
+	"client", "server", "conn", "ctx", "done", "ud", "fn", "arena",
+	"deadline_ms", "argp", "resp", "handlers", "o",
 };
 
 bool tc_is_reserved(const char *s)

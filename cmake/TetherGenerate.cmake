@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: MIT
+# TetherGenerate.cmake - run tetherc from CMake.
+#
+#   tether_generate(TARGET tgt FILES foo.x [bar.x ...]
+#                   [OUTPUT_DIR dir] [OPTIONS -DNAME -I dir --import x.x ...])
+#
+# For each FILE, runs `tetherc OPTIONS -o OUTPUT_DIR FILE` at build time
+# (again whenever the .x file or tetherc changes), adds OUTPUT_DIR/<name>.c
+# to tgt's sources and OUTPUT_DIR to its include path (PUBLIC), so that
+# `#include "<name>.h"` works. OUTPUT_DIR defaults to
+# ${CMAKE_CURRENT_BINARY_DIR}/tether_generated/<tgt>. In the tether build
+# tree the in-tree tetherc target is used; from an installed package
+# (find_package(tether)), the `tetherc` program found on PATH or in
+# TETHERC_EXECUTABLE. The target still has to link tether::tether.
+include_guard(GLOBAL)
+
+function(tether_generate)
+  cmake_parse_arguments(TG "" "TARGET;OUTPUT_DIR" "FILES;OPTIONS" ${ARGN})
+  if(NOT TG_TARGET OR NOT TG_FILES)
+    message(FATAL_ERROR "tether_generate: TARGET and FILES are required")
+  endif()
+  if(NOT TG_OUTPUT_DIR)
+    set(TG_OUTPUT_DIR ${CMAKE_CURRENT_BINARY_DIR}/tether_generated/${TG_TARGET})
+  endif()
+  if(TARGET tetherc)
+    set(cmd $<TARGET_FILE:tetherc>)
+    set(dep tetherc)
+  else()
+    find_program(TETHERC_EXECUTABLE tetherc)
+    if(NOT TETHERC_EXECUTABLE)
+      message(FATAL_ERROR "tether_generate: tetherc not found (set TETHERC_EXECUTABLE)")
+    endif()
+    set(cmd ${TETHERC_EXECUTABLE})
+    set(dep ${TETHERC_EXECUTABLE})
+  endif()
+  foreach(x IN LISTS TG_FILES)
+    get_filename_component(abs ${x} ABSOLUTE)
+    get_filename_component(base ${x} NAME_WLE)
+    set(out_c ${TG_OUTPUT_DIR}/${base}.c)
+    set(out_h ${TG_OUTPUT_DIR}/${base}.h)
+    add_custom_command(OUTPUT ${out_c} ${out_h}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${TG_OUTPUT_DIR}
+      COMMAND ${cmd} ${TG_OPTIONS} -o ${TG_OUTPUT_DIR} ${abs}
+      DEPENDS ${abs} ${dep}
+      COMMENT "tetherc ${x}"
+      VERBATIM)
+    target_sources(${TG_TARGET} PRIVATE ${out_c} ${out_h})
+  endforeach()
+  target_include_directories(${TG_TARGET} PUBLIC ${TG_OUTPUT_DIR})
+endfunction()
