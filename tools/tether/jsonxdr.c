@@ -1,0 +1,790 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jsonxdr.c - JSON <-> the C representation of a tetherc descriptor, and
+ * the scalar rules shared with jsonwire.c (integer ranges, enum names, hex
+ * opaques, strings, JSON paths in error messages). The mapping is in
+ * docs/cli.md.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonxdr.h"
+#include "common/tt.h"
+
+/* ---- context, paths, errors ------------------------------------------- */
+
+void tjx_init(tjx *x, tether_arena *a, const char *root)
+{
+	memset(x, 0, sizeof(*x));
+	x->a = a;
+	x->max_depth = TJX_DEFAULT_MAX_DEPTH;
+	x->plen = (size_t)snprintf(x->path, sizeof(x->path), "%s", root);
+	if (x->plen >= sizeof(x->path))
+		x->plen = sizeof(x->path) - 1;
+}
+
+static size_t push(tjx *x, const char *seg)
+{
+	size_t old = x->plen, room = sizeof(x->path) - x->plen;
+	int n = snprintf(x->path + x->plen, room, "%s", seg);
+	if (n < 0 || (size_t)n >= room) {
+		/* Deep paths keep their start and say they were cut. */
+		memcpy(x->path + sizeof(x->path) - 4, "...", 4);
+		x->plen = sizeof(x->path) - 1;
+	} else {
+		x->plen += (size_t)n;
+	}
+	return old;
+}
+
+size_t tjx_push_field(tjx *x, const char *name)
+{
+	char seg[80];
+	snprintf(seg, sizeof(seg), ".%s", name);
+	return push(x, seg);
+}
+
+size_t tjx_push_index(tjx *x, size_t i)
+{
+	char seg[32];
+	snprintf(seg, sizeof(seg), "[%zu]", i);
+	return push(x, seg);
+}
+
+void tjx_pop(tjx *x, size_t old)
+{
+	x->plen = old;
+	x->path[old] = '\0';
+}
+
+tether_status tjx_fail(tjx *x, tether_status st, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n = x->plen < sizeof(x->msg) - 3 ? x->plen : sizeof(x->msg) - 3;
+	memcpy(x->msg, x->path, n);
+	memcpy(x->msg + n, ": ", 3);
+	va_start(ap, fmt);
+	vsnprintf(x->msg + n + 2, sizeof(x->msg) - n - 2, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+tether_status tjx_mismatch(tjx *x, const char *want, const tj_value *v)
+{
+	return tjx_fail(x, TETHER_E_INVAL, "expected %s, found %s", want,
+			tj_kind_name(v));
+}
+
+tether_status tjx_nomem(tjx *x)
+{
+	tether_status st = tether_arena_error(x->a);
+	if (st == TETHER_OK)
+		st = TETHER_E_NOMEM;
+	return tjx_fail(x, st, "out of memory (%s)", tether_strerror(st));
+}
+
+tether_status tjx_enter(tjx *x)
+{
+	if (++x->depth > x->max_depth)
+		return tjx_fail(x, TETHER_E_DEPTH, "nested deeper than %u levels",
+				x->max_depth);
+	return TETHER_OK;
+}
+
+void tjx_leave(tjx *x)
+{
+	x->depth--;
+}
+
+const tether_type_desc *tjx_resolve(const tether_type_desc *t)
+{
+	/* Typedef chains are finite (tetherc refuses cycles); 64 is plenty. */
+	for (int i = 0; i < 64 && t->kind == TETHER_T_TYPEDEF && t->elem; i++)
+		t = t->elem;
+	return t;
+}
+
+/* ---- integers -------------------------------------------------------------- */
+
+static bool is_signed(const tether_type_desc *t)
+{
+	return t->kind == TETHER_T_INT || t->kind == TETHER_T_HYPER ||
+	       t->kind == TETHER_T_ENUM;
+}
+
+static unsigned bits(const tether_type_desc *t)
+{
+	if (t->kind == TETHER_T_HYPER || t->kind == TETHER_T_UHYPER)
+		return 64;
+	if (t->kind == TETHER_T_ENUM)
+		return 32;
+	return t->size == 1 ? 8 : t->size == 2 ? 16 : 32;
+}
+
+/* Decimal integer text, for 64-bit values given as strings (JSON numbers
+ * past 2^53 lose precision in many tools). */
+static bool parse_dec(const char *s, size_t len, bool *neg, uint64_t *mag)
+{
+	size_t i = 0;
+	*neg = len > 0 && s[0] == '-';
+	i = *neg;
+	if (i == len || len - i > 20)
+		return false;
+	*mag = 0;
+	for (; i < len; i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+		if (d > 9 || *mag > (UINT64_MAX - d) / 10)
+			return false;
+		*mag = *mag * 10 + d;
+	}
+	return true;
+}
+
+static tether_status enum_json(tjx *x, const tether_type_desc *t,
+			       const tj_value *v, int64_t *out)
+{
+	for (size_t i = 0; v->kind == TJ_STRING && i < t->nvalues; i++)
+		if (strlen(t->values[i].name) == v->u.str.len &&
+		    !memcmp(t->values[i].name, v->u.str.s, v->u.str.len)) {
+			*out = t->values[i].value;
+			return TETHER_OK;
+		}
+	if (v->kind == TJ_STRING)
+		return tjx_fail(x, TETHER_E_INVAL, "\"%.60s\" is not a value of enum %s",
+				v->u.str.s, t->name ? t->name : "");
+	if (v->kind != TJ_INT)
+		return tjx_mismatch(x, "an enum name or number", v);
+	for (size_t i = 0; i < t->nvalues; i++)
+		if ((t->values[i].value < 0) == v->u.i.neg &&
+		    (uint64_t)llabs(t->values[i].value) == v->u.i.mag) {
+			*out = t->values[i].value;
+			return TETHER_OK;
+		}
+	return tjx_fail(x, TETHER_E_INVAL, "%s%llu is not a value of enum %s",
+			v->u.i.neg ? "-" : "", (unsigned long long)v->u.i.mag,
+			t->name ? t->name : "");
+}
+
+static tether_status int_range(tjx *x, const tether_type_desc *t, bool neg,
+			       uint64_t mag, int64_t *out)
+{
+	unsigned b = bits(t);
+	if (is_signed(t)) {
+		uint64_t lim = (uint64_t)1 << (b - 1);
+		if (neg ? mag > lim : mag >= lim)
+			return tjx_fail(x, TETHER_E_INVAL,
+					"%s%llu is out of range for a %u-bit signed integer",
+					neg ? "-" : "", (unsigned long long)mag, b);
+		*out = neg ? (int64_t)(0 - mag) : (int64_t)mag;
+		return TETHER_OK;
+	}
+	if (neg || (b < 64 && mag >> b))
+		return tjx_fail(x, TETHER_E_INVAL,
+				"%s%llu is out of range for a %u-bit unsigned integer",
+				neg ? "-" : "", (unsigned long long)mag, b);
+	*out = (int64_t)mag; /* UHYPER: the bit pattern */
+	return TETHER_OK;
+}
+
+tether_status tjx_json_int(tjx *x, const tether_type_desc *t,
+			   const tj_value *v, int64_t *out)
+{
+	bool neg;
+	uint64_t mag;
+	if (t->kind == TETHER_T_BOOL) {
+		if (v->kind != TJ_BOOL)
+			return tjx_mismatch(x, "true or false", v);
+		*out = v->u.b;
+		return TETHER_OK;
+	}
+	if (t->kind == TETHER_T_ENUM)
+		return enum_json(x, t, v, out);
+	if (v->kind == TJ_INT) {
+		neg = v->u.i.neg, mag = v->u.i.mag;
+	} else if (v->kind == TJ_STRING) {
+		if (!parse_dec(v->u.str.s, v->u.str.len, &neg, &mag))
+			return tjx_fail(x, TETHER_E_INVAL,
+					"\"%.40s\" is not a decimal integer", v->u.str.s);
+	} else {
+		return tjx_mismatch(x, "an integer", v);
+	}
+	return int_range(x, t, neg, mag, out);
+}
+
+tj_value *tjx_int_json(tjx *x, const tether_type_desc *t, int64_t v)
+{
+	if (t->kind == TETHER_T_BOOL) {
+		tj_value *j = tj_new(x->a, TJ_BOOL);
+		if (j != NULL)
+			j->u.b = v != 0;
+		return j;
+	}
+	for (size_t i = 0; t->kind == TETHER_T_ENUM && i < t->nvalues; i++)
+		if (t->values[i].value == v)
+			return tj_new_string(x->a, t->values[i].name,
+					     strlen(t->values[i].name));
+	if (!is_signed(t) || v >= 0)
+		return tj_new_int(x->a, false, (uint64_t)v);
+	return tj_new_int(x->a, true, 0 - (uint64_t)v);
+}
+
+/* ---- reals, hex, strings ------------------------------------------------- */
+
+/* Non-finite values have no JSON number: they travel as these strings. */
+static const struct {
+	const char *s;
+	int sign;
+} nonfinite[] = { { "NaN", 0 }, { "Infinity", 1 }, { "-Infinity", -1 } };
+
+tether_status tjx_json_real(tjx *x, const tether_type_desc *t,
+			    const tj_value *v, double *out)
+{
+	if (v->kind == TJ_DOUBLE) {
+		*out = v->u.d;
+	} else if (v->kind == TJ_INT) {
+		*out = (double)v->u.i.mag;
+		if (v->u.i.neg)
+			*out = -*out;
+	} else if (v->kind == TJ_STRING) {
+		for (size_t i = 0; i < TT_ARRAY_LEN(nonfinite); i++)
+			if (!strcmp(v->u.str.s, nonfinite[i].s)) {
+				*out = nonfinite[i].sign ? nonfinite[i].sign * HUGE_VAL
+							 : NAN;
+				return TETHER_OK;
+			}
+		return tjx_fail(x, TETHER_E_INVAL,
+				"\"%.40s\" is not a number (NaN, Infinity and "
+				"-Infinity are the only strings accepted)",
+				v->u.str.s);
+	} else {
+		return tjx_mismatch(x, "a number", v);
+	}
+	if (t->kind == TETHER_T_FLOAT && fabs(*out) > FLT_MAX)
+		return tjx_fail(x, TETHER_E_INVAL, "%g is out of the float range",
+				*out);
+	return TETHER_OK;
+}
+
+tj_value *tjx_real_json(tjx *x, double d, bool single)
+{
+	if (isnan(d))
+		return tj_new_string(x->a, "NaN", 3);
+	if (isinf(d))
+		return d > 0 ? tj_new_string(x->a, "Infinity", 8)
+			     : tj_new_string(x->a, "-Infinity", 9);
+	return tj_new_double(x->a, d, single);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+tether_status tjx_json_hex(tjx *x, const tj_value *v, size_t want, size_t max,
+			   uint8_t **out, size_t *n)
+{
+	if (v->kind != TJ_STRING)
+		return tjx_mismatch(x, "a hex string", v);
+	size_t len = v->u.str.len;
+	if (len % 2)
+		return tjx_fail(x, TETHER_E_INVAL, "hex string of odd length %zu", len);
+	if (want != SIZE_MAX && len / 2 != want)
+		return tjx_fail(x, TETHER_E_INVAL, "expected %zu bytes (%zu hex digits), found %zu",
+				want, want * 2, len / 2);
+	if (want == SIZE_MAX && len / 2 > max)
+		return tjx_fail(x, TETHER_E_INVAL, "%zu bytes exceed the bound of %zu",
+				len / 2, max);
+	uint8_t *p = tether_arena_alloc(x->a, len / 2);
+	if (p == NULL && len > 0)
+		return tjx_nomem(x);
+	for (size_t i = 0; i < len; i += 2) {
+		int hi = hexval(v->u.str.s[i]), lo = hexval(v->u.str.s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return tjx_fail(x, TETHER_E_INVAL, "not a hex digit at offset %zu",
+					hi < 0 ? i : i + 1);
+		p[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	*out = len ? p : NULL, *n = len / 2;
+	return TETHER_OK;
+}
+
+tj_value *tjx_hex_json(tjx *x, const uint8_t *p, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	if (n > (SIZE_MAX - 1) / 2)
+		return NULL;
+	tj_value *v = tj_new_string(x->a, "", 0);
+	char *s = v ? tether_arena_alloc(x->a, 2 * n + 1) : NULL;
+	if (s == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		s[2 * i] = digits[p[i] >> 4], s[2 * i + 1] = digits[p[i] & 15];
+	v->u.str.s = s, v->u.str.len = 2 * n;
+	return v;
+}
+
+tether_status tjx_json_string(tjx *x, const tether_type_desc *t,
+			      const tj_value *v, const char **out)
+{
+	if (v->kind != TJ_STRING)
+		return tjx_mismatch(x, "a string", v);
+	if (memchr(v->u.str.s, '\0', v->u.str.len) != NULL)
+		return tjx_fail(x, TETHER_E_INVAL,
+				"string contains \\u0000, which XDR strings cannot carry");
+	if (t->bound != TETHER_XDR_UNBOUNDED && v->u.str.len > t->bound)
+		return tjx_fail(x, TETHER_E_INVAL, "string of %zu bytes exceeds the bound of %u",
+				v->u.str.len, t->bound);
+	*out = v->u.str.s;
+	return TETHER_OK;
+}
+
+/* ---- structs and unions: key checks, arms -------------------------------- */
+
+tether_status tjx_check_keys(tjx *x, const tj_value *obj,
+			     const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] != NULL && tj_get(obj, names[i]) == NULL)
+			return tjx_fail(x, TETHER_E_INVAL, "missing field \"%s\"", names[i]);
+	for (size_t k = 0; k < obj->u.obj.n; k++) {
+		const tj_member *m = &obj->u.obj.m[k];
+		bool known = false;
+		for (size_t i = 0; i < n && !known; i++)
+			known = names[i] != NULL && strlen(names[i]) == m->klen &&
+				!memcmp(names[i], m->key, m->klen);
+		if (!known)
+			return tjx_fail(x, TETHER_E_INVAL, "unknown field \"%.60s\"", m->key);
+	}
+	return TETHER_OK;
+}
+
+const tether_arm_desc *tjx_arm(const tether_type_desc *u, int64_t v)
+{
+	for (size_t i = 0; i < u->narms; i++)
+		if (u->arms[i].value == (int32_t)v)
+			return &u->arms[i];
+	return u->default_arm;
+}
+
+/* ---- JSON -> C ------------------------------------------------------------- */
+
+static void put_int(void *p, const tether_type_desc *t, int64_t v)
+{
+	uint8_t u8 = (uint8_t)v;
+	uint16_t u16 = (uint16_t)v;
+	uint32_t u32 = (uint32_t)v;
+	if (t->kind == TETHER_T_BOOL) {
+		bool b = v != 0;
+		memcpy(p, &b, sizeof(b));
+	} else if (t->size == 1) {
+		memcpy(p, &u8, 1);
+	} else if (t->size == 2) {
+		memcpy(p, &u16, 2);
+	} else if (t->size == 4) {
+		memcpy(p, &u32, 4);
+	} else {
+		memcpy(p, &v, 8);
+	}
+}
+
+static int64_t get_int(const void *p, const tether_type_desc *t)
+{
+	int8_t i8;
+	int16_t i16;
+	int32_t i32;
+	int64_t i64;
+	bool sg = is_signed(t);
+	if (t->kind == TETHER_T_BOOL) {
+		bool b;
+		memcpy(&b, p, sizeof(b));
+		return b;
+	}
+	switch (t->size) {
+	case 1:
+		memcpy(&i8, p, 1);
+		return sg ? (int64_t)i8 : (int64_t)(uint8_t)i8;
+	case 2:
+		memcpy(&i16, p, 2);
+		return sg ? (int64_t)i16 : (int64_t)(uint16_t)i16;
+	case 4:
+		memcpy(&i32, p, 4);
+		return sg ? (int64_t)i32 : (int64_t)(uint32_t)i32;
+	default:
+		memcpy(&i64, p, 8);
+		return i64;
+	}
+}
+
+static void put_ptr(void *at, const void *p)
+{
+	memcpy(at, &p, sizeof(p));
+}
+
+static void *get_ptr(const void *at)
+{
+	void *p;
+	memcpy(&p, at, sizeof(p));
+	return p;
+}
+
+static tether_status scalar_from(tjx *x, const tether_type_desc *t,
+				 const tj_value *v, uint8_t *out)
+{
+	int64_t i;
+	double d;
+	if (t->kind == TETHER_T_FLOAT || t->kind == TETHER_T_DOUBLE) {
+		TT_TRY(tjx_json_real(x, t, v, &d));
+		float f = (float)d;
+		if (t->kind == TETHER_T_FLOAT)
+			memcpy(out, &f, sizeof(f));
+		else
+			memcpy(out, &d, sizeof(d));
+		return TETHER_OK;
+	}
+	TT_TRY(tjx_json_int(x, t, v, &i));
+	put_int(out, t, i);
+	return TETHER_OK;
+}
+
+static tether_status items_from(tjx *x, const tether_type_desc *elem,
+				const tj_value *v, uint8_t *base)
+{
+	for (size_t i = 0; i < v->u.arr.n; i++) {
+		size_t old = tjx_push_index(x, i);
+		TT_TRY(tjx_from_json(x, elem, v->u.arr.items[i],
+				     base + i * elem->size));
+		tjx_pop(x, old);
+	}
+	return TETHER_OK;
+}
+
+static tether_status array_from(tjx *x, const tether_type_desc *t,
+				const tj_value *v, uint8_t *out)
+{
+	if (v->kind != TJ_ARRAY)
+		return tjx_mismatch(x, "an array", v);
+	size_t n = v->u.arr.n;
+	if (t->kind == TETHER_T_FARRAY && n != t->bound)
+		return tjx_fail(x, TETHER_E_INVAL, "expected exactly %u items, found %zu",
+				t->bound, n);
+	if (t->kind == TETHER_T_FARRAY)
+		return items_from(x, t->elem, v, out);
+	if (n > t->bound)
+		return tjx_fail(x, TETHER_E_INVAL, "%zu items exceed the bound of %u",
+				n, t->bound);
+	uint8_t *items = NULL;
+	if (n > 0) {
+		if (t->elem->size && n > SIZE_MAX / t->elem->size)
+			return tjx_nomem(x);
+		if ((items = tether_arena_alloc(x->a, n * t->elem->size)) == NULL)
+			return tjx_nomem(x);
+	}
+	uint32_t len = (uint32_t)n;
+	memcpy(out + t->len_offset, &len, sizeof(len));
+	put_ptr(out + t->val_offset, items);
+	return items_from(x, t->elem, v, items);
+}
+
+static tether_status bytes_from(tjx *x, const tether_type_desc *t,
+				const tj_value *v, uint8_t *out)
+{
+	uint8_t *p;
+	size_t n;
+	if (t->kind == TETHER_T_QUAD || t->kind == TETHER_T_FOPAQUE) {
+		size_t want = t->kind == TETHER_T_QUAD ? 16 : t->bound;
+		TT_TRY(tjx_json_hex(x, v, want, want, &p, &n));
+		if (n)
+			memcpy(out, p, n);
+		return TETHER_OK;
+	}
+	TT_TRY(tjx_json_hex(x, v, SIZE_MAX, t->bound, &p, &n));
+	uint32_t len = (uint32_t)n;
+	memcpy(out + t->len_offset, &len, sizeof(len));
+	put_ptr(out + t->val_offset, p);
+	return TETHER_OK;
+}
+
+static tether_status fields_from(tjx *x, const tether_type_desc *t,
+				 const tj_value *v, uint8_t *out)
+{
+	for (size_t i = 0; i < t->nfields; i++) {
+		const tether_field_desc *f = &t->fields[i];
+		size_t old = tjx_push_field(x, f->name);
+		TT_TRY(tjx_from_json(x, f->type, tj_get(v, f->name), out + f->offset));
+		tjx_pop(x, old);
+	}
+	return TETHER_OK;
+}
+
+static tether_status struct_from(tjx *x, const tether_type_desc *t,
+				 const tj_value *v, uint8_t *out)
+{
+	const char *names[64];
+	if (v->kind != TJ_OBJECT)
+		return tjx_mismatch(x, "an object", v);
+	if (t->nfields > TT_ARRAY_LEN(names))
+		return tjx_fail(x, TETHER_E_UNSUPPORTED, "struct with over 64 fields");
+	for (size_t i = 0; i < t->nfields; i++)
+		names[i] = t->fields[i].name;
+	TT_TRY(tjx_check_keys(x, v, names, t->nfields));
+	return fields_from(x, t, v, out);
+}
+
+/* A union is {"<discriminant>": value, "<arm>": value}; a void arm has
+ * only the discriminant. */
+static tether_status union_from(tjx *x, const tether_type_desc *t,
+				const tj_value *v, uint8_t *out)
+{
+	const tether_field_desc *df = &t->fields[0];
+	int64_t dv;
+	if (v->kind != TJ_OBJECT)
+		return tjx_mismatch(x, "an object", v);
+	const tj_value *dj = tj_get(v, df->name);
+	if (dj == NULL)
+		return tjx_fail(x, TETHER_E_INVAL, "missing discriminant \"%s\"", df->name);
+	size_t old = tjx_push_field(x, df->name);
+	TT_TRY(tjx_json_int(x, tjx_resolve(df->type), dj, &dv));
+	tjx_pop(x, old);
+	const tether_arm_desc *arm = tjx_arm(t, dv);
+	if (arm == NULL)
+		return tjx_fail(x, TETHER_E_INVAL, "no arm of union %s for %s = %lld",
+				t->name ? t->name : "", df->name, (long long)dv);
+	const char *names[2] = { df->name, arm->name };
+	TT_TRY(tjx_check_keys(x, v, names, 2));
+	put_int(out + df->offset, tjx_resolve(df->type), dv);
+	if (arm->name == NULL)
+		return TETHER_OK;
+	old = tjx_push_field(x, arm->name);
+	TT_TRY(tjx_from_json(x, arm->type, tj_get(v, arm->name), out + t->union_offset));
+	tjx_pop(x, old);
+	return TETHER_OK;
+}
+
+static tether_status optional_from(tjx *x, const tether_type_desc *t,
+				   const tj_value *v, uint8_t *out)
+{
+	if (v->kind == TJ_NULL) {
+		put_ptr(out, NULL);
+		return TETHER_OK;
+	}
+	uint8_t *p = tether_arena_alloc(x->a, t->elem->size);
+	if (p == NULL)
+		return tjx_nomem(x);
+	put_ptr(out, p);
+	return tjx_from_json(x, t->elem, v, p);
+}
+
+static tether_status composite_from(tjx *x, const tether_type_desc *t,
+				    const tj_value *v, uint8_t *out)
+{
+	switch (t->kind) {
+	case TETHER_T_FARRAY:
+	case TETHER_T_VARRAY:
+		return array_from(x, t, v, out);
+	case TETHER_T_OPTIONAL:
+		return optional_from(x, t, v, out);
+	case TETHER_T_STRUCT:
+		return struct_from(x, t, v, out);
+	case TETHER_T_UNION:
+		return union_from(x, t, v, out);
+	default:
+		return tjx_from_json(x, t->elem, v, out); /* typedef */
+	}
+}
+
+tether_status tjx_from_json(tjx *x, const tether_type_desc *t,
+			    const tj_value *v, void *out)
+{
+	const char *s;
+	switch (t->kind) {
+	case TETHER_T_VOID:
+		return v->kind == TJ_NULL ? TETHER_OK : tjx_mismatch(x, "null", v);
+	case TETHER_T_QUAD:
+	case TETHER_T_FOPAQUE:
+	case TETHER_T_OPAQUE:
+		return bytes_from(x, t, v, out);
+	case TETHER_T_STRING:
+		TT_TRY(tjx_json_string(x, t, v, &s));
+		put_ptr(out, s);
+		return TETHER_OK;
+	case TETHER_T_FARRAY:
+	case TETHER_T_VARRAY:
+	case TETHER_T_OPTIONAL:
+	case TETHER_T_STRUCT:
+	case TETHER_T_UNION:
+	case TETHER_T_TYPEDEF: {
+		TT_TRY(tjx_enter(x));
+		tether_status st = composite_from(x, t, v, out);
+		tjx_leave(x);
+		return st;
+	}
+	default:
+		return scalar_from(x, t, v, out);
+	}
+}
+
+/* ---- C -> JSON ------------------------------------------------------------- */
+
+static tether_status made(tjx *x, tj_value *v, tj_value **out)
+{
+	if (v == NULL)
+		return tjx_nomem(x);
+	*out = v;
+	return TETHER_OK;
+}
+
+static tether_status scalar_to(tjx *x, const tether_type_desc *t,
+			       const uint8_t *in, tj_value **out)
+{
+	float f;
+	double d;
+	if (t->kind == TETHER_T_FLOAT) {
+		memcpy(&f, in, sizeof(f));
+		return made(x, tjx_real_json(x, f, true), out);
+	}
+	if (t->kind == TETHER_T_DOUBLE) {
+		memcpy(&d, in, sizeof(d));
+		return made(x, tjx_real_json(x, d, false), out);
+	}
+	if (t->kind == TETHER_T_QUAD)
+		return made(x, tjx_hex_json(x, in, 16), out);
+	return made(x, tjx_int_json(x, t, get_int(in, t)), out);
+}
+
+static tether_status items_to(tjx *x, const tether_type_desc *elem,
+			      const uint8_t *base, size_t n, tj_value **out)
+{
+	tj_value *v = tj_new_array(x->a, n);
+	if (v == NULL)
+		return tjx_nomem(x);
+	for (size_t i = 0; i < n; i++) {
+		size_t old = tjx_push_index(x, i);
+		TT_TRY(tjx_to_json(x, elem, base + i * elem->size, &v->u.arr.items[i]));
+		tjx_pop(x, old);
+	}
+	*out = v;
+	return TETHER_OK;
+}
+
+static tether_status counted_to(tjx *x, const tether_type_desc *t,
+				const uint8_t *in, tj_value **out)
+{
+	uint32_t n;
+	memcpy(&n, in + t->len_offset, sizeof(n));
+	const uint8_t *p = get_ptr(in + t->val_offset);
+	if (n > t->bound)
+		return tjx_fail(x, TETHER_E_INVAL, "length %u exceeds the bound of %u",
+				n, t->bound);
+	if (p == NULL && n > 0)
+		return tjx_fail(x, TETHER_E_INVAL, "NULL data with length %u", n);
+	if (t->kind == TETHER_T_OPAQUE)
+		return made(x, tjx_hex_json(x, p, n), out);
+	return items_to(x, t->elem, p, n, out);
+}
+
+static tether_status struct_to(tjx *x, const tether_type_desc *t,
+			       const uint8_t *in, tj_value **out)
+{
+	tj_value *v = tj_new_object(x->a, t->nfields);
+	if (v == NULL)
+		return tjx_nomem(x);
+	for (size_t i = 0; i < t->nfields; i++) {
+		const tether_field_desc *f = &t->fields[i];
+		size_t old = tjx_push_field(x, f->name);
+		v->u.obj.m[i].key = f->name, v->u.obj.m[i].klen = strlen(f->name);
+		TT_TRY(tjx_to_json(x, f->type, in + f->offset, &v->u.obj.m[i].val));
+		tjx_pop(x, old);
+	}
+	*out = v;
+	return TETHER_OK;
+}
+
+static tether_status union_to(tjx *x, const tether_type_desc *t,
+			      const uint8_t *in, tj_value **out)
+{
+	const tether_field_desc *df = &t->fields[0];
+	const tether_type_desc *dt = tjx_resolve(df->type);
+	int64_t dv = get_int(in + df->offset, dt);
+	const tether_arm_desc *arm = tjx_arm(t, dv);
+	if (arm == NULL)
+		return tjx_fail(x, TETHER_E_INVAL, "no arm of union %s for %s = %lld",
+				t->name ? t->name : "", df->name, (long long)dv);
+	tj_value *v = tj_new_object(x->a, arm->name ? 2 : 1);
+	if (v == NULL)
+		return tjx_nomem(x);
+	v->u.obj.m[0].key = df->name, v->u.obj.m[0].klen = strlen(df->name);
+	TT_TRY(made(x, tjx_int_json(x, dt, dv), &v->u.obj.m[0].val));
+	if (arm->name != NULL) {
+		size_t old = tjx_push_field(x, arm->name);
+		v->u.obj.m[1].key = arm->name, v->u.obj.m[1].klen = strlen(arm->name);
+		TT_TRY(tjx_to_json(x, arm->type, in + t->union_offset, &v->u.obj.m[1].val));
+		tjx_pop(x, old);
+	}
+	*out = v;
+	return TETHER_OK;
+}
+
+static tether_status composite_to(tjx *x, const tether_type_desc *t,
+				  const uint8_t *in, tj_value **out)
+{
+	const void *p;
+	switch (t->kind) {
+	case TETHER_T_FARRAY:
+		return items_to(x, t->elem, in, t->bound, out);
+	case TETHER_T_VARRAY:
+		return counted_to(x, t, in, out);
+	case TETHER_T_OPTIONAL:
+		p = get_ptr(in);
+		if (p == NULL)
+			return made(x, tj_new(x->a, TJ_NULL), out);
+		return tjx_to_json(x, t->elem, p, out);
+	case TETHER_T_STRUCT:
+		return struct_to(x, t, in, out);
+	case TETHER_T_UNION:
+		return union_to(x, t, in, out);
+	default:
+		return tjx_to_json(x, t->elem, in, out); /* typedef */
+	}
+}
+
+tether_status tjx_to_json(tjx *x, const tether_type_desc *t, const void *in,
+			  tj_value **out)
+{
+	const char *s;
+	switch (t->kind) {
+	case TETHER_T_VOID:
+		return made(x, tj_new(x->a, TJ_NULL), out);
+	case TETHER_T_FOPAQUE:
+		return made(x, tjx_hex_json(x, in, t->bound), out);
+	case TETHER_T_OPAQUE:
+		return counted_to(x, t, in, out);
+	case TETHER_T_STRING:
+		s = get_ptr(in);
+		if (s == NULL)
+			return tjx_fail(x, TETHER_E_INVAL, "NULL string");
+		return made(x, tj_new_string(x->a, s, strlen(s)), out);
+	case TETHER_T_FARRAY:
+	case TETHER_T_VARRAY:
+	case TETHER_T_OPTIONAL:
+	case TETHER_T_STRUCT:
+	case TETHER_T_UNION:
+	case TETHER_T_TYPEDEF: {
+		TT_TRY(tjx_enter(x));
+		tether_status st = composite_to(x, t, in, out);
+		tjx_leave(x);
+		return st;
+	}
+	default:
+		return scalar_to(x, t, in, out);
+	}
+}
