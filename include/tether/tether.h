@@ -26,5 +26,6 @@
 #include <tether/server.h>
 #include <tether/client.h>
 #include <tether/tls.h>
+#include <tether/security.h>
 
 #endif /* TETHER_TETHER_H */
