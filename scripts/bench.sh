@@ -76,6 +76,8 @@ client_cmd() {
 # start_server IMPL TRANSPORT: sets SERVER_PID and EP.
 start_server() {
 	if [ "$2" = unix ]; then ep="unix:$TMP/$1.sock"; else ep="tcp://127.0.0.1:0"; fi
+	# Empty the file here: the background shell truncates it only later.
+	: >"$TMP/srv.out"
 	# shellcheck disable=SC2046
 	$SRV_CPU $(server_cmd "$1") --listen "$ep" >"$TMP/srv.out" 2>"$TMP/srv.err" &
 	SERVER_PID=$!
@@ -111,8 +113,12 @@ run_client() { # IMPL ARGS...
 
 # Server memory per idle connection: VmRSS before and after IDLE idle
 # connections are open (and accepted).
+nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+
 measure_idle() { # IMPL TRANSPORT
 	before=$(rss_kib "$SERVER_PID")
+	fds_before=$(nfds "$SERVER_PID")
+: >"$TMP/idle.out"
 	"$B/idle-conns" --connect "$EP" --count "$IDLE" --hold 120 >"$TMP/idle.out" 2>"$TMP/idle.err" &
 	idle_pid=$!
 	i=0
@@ -121,8 +127,10 @@ measure_idle() { # IMPL TRANSPORT
 	done
 	sleep 2 # let the server accept and set up every connection
 	after=$(rss_kib "$SERVER_PID")
+	# Connections the server really holds (accepted, not closed).
+	held=$(($(nfds "$SERVER_PID") - fds_before))
 	if grep -q '^open ' "$TMP/idle.out"; then
-		echo "$1 $2 $before $after $IDLE" >>"$RSS"
+		echo "$1 $2 $before $after $held" >>"$RSS"
 	else
 		log "idle connections to $1/$2 failed: $(cat "$TMP/idle.err")"
 	fi
@@ -191,8 +199,8 @@ RATIOS=$TMP/ratios.md
 		echo "| tether throughput ($DEPTH in flight) / tirpc blocking | $tr | $(ratio "$t" "$p") | ≥ 4 |"
 	done
 	while read -r impl tr before after n; do
-		per=$(awk -v a="$after" -v b="$before" -v n="$n" 'BEGIN { printf "%.1f", (a - b) / n }')
-		echo "| server RSS per idle connection, $impl (KiB; $before → $after KiB for $n) | $tr | $per | tether ≤ 16 |"
+		per=$(awk -v a="$after" -v b="$before" -v n="$n" 'BEGIN { if (n > 0) printf "%.1f", (a - b) / n; else print "-" }')
+		echo "| server RSS per idle connection, $impl (KiB; $before → $after KiB, $n of $IDLE connections held) | $tr | $per | tether ≤ 16 |"
 	done <"$RSS"
 } >"$RATIOS"
 

@@ -52,6 +52,7 @@ stop_server() {
 # start_server CMD... : starts it, waits (at most 10 s) for its
 # "listening ENDPOINT" line and sets EP.
 start_server() {
+	: >"$TMP/server.out" # the background shell truncates it only later
 	"$@" >"$TMP/server.out" 2>"$TMP/server.err" &
 	SERVER_PID=$!
 	i=0
