@@ -106,6 +106,9 @@ void tc_buf_puts(tc_buf *b, const char *s)
 }
 
 static void buf_vprintf(tc_buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void buf_vprintf(tc_buf *b, const char *fmt, va_list ap)
 {
 	va_list aq;
 	va_copy(aq, ap);
