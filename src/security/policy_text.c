@@ -12,7 +12,7 @@
 #include "security/security_int.h"
 
 #define LINE_MAX_BYTES 4096u
-#define MAX_TOKENS 6
+#define MAX_TOKENS 5 /* verb, identity, prog=, vers=, proc= */
 #define FILE_MAX_BYTES (1024u * 1024u)
 
 typedef struct tok {
