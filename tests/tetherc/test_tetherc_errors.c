@@ -168,9 +168,19 @@ static void sizes_and_good_input(void **state)
 	assert_non_null(s);
 	memset(s, ' ', big);
 	char *err = compile(s, big);
-	assert_string_equal(err, "t.x:1:1: error: input larger than 4194304 bytes");
+	assert_string_equal(err, "t.x:1:1: error: input larger than 1048576 bytes");
 	free(err);
 	free(s);
+	/* 2,000 enum values: a limit, so that checks stay cheap. */
+	tc_buf b = { 0 };
+	tc_buf_puts(&b, "enum big {");
+	for (int i = 0; i < 2000; i++)
+		tc_buf_printf(&b, " V%d = %d,", i, i);
+	tc_buf_puts(&b, " END };");
+	err = compile(b.s, b.len);
+	assert_non_null(strstr(err, "too many items in one definition (limit 1024)"));
+	free(err);
+	tc_buf_free(&b);
 	/* Constants before their definition, hex, octal, negative, macros,
 	 * conditionals, rpcgen's extras. */
 	const char *ok =

@@ -60,10 +60,12 @@ static const struct {
 	{ "MAX_AUTH_BYTES", 400 },  /* RFC 5531 §8.2 */
 };
 
-/* "%#define NAME body" among the pass-through lines: the body text. */
-static const char *passthru_define(tc_ctx *c, const char *name, size_t n)
+/* "%#define NAME body" pass-through lines become constants tetherc can
+ * evaluate (rpcgen leaves them to the C compiler; tetherc needs bounds).
+ * They are indexed once; names the .x file defines win. */
+static void index_passthru(tc_ctx *c)
 {
-	for (tc_passthru *p = c->pt; p != NULL; p = p->next) {
+	for (tc_passthru *p = c->pt; p != NULL && !c->failed; p = p->next) {
 		const char *s = p->text;
 		while (*s == ' ' || *s == '\t')
 			s++;
@@ -76,25 +78,32 @@ static const char *passthru_define(tc_ctx *c, const char *name, size_t n)
 		s += 6;
 		while (*s == ' ' || *s == '\t')
 			s++;
-		if (strncmp(s, name, n) == 0 && (s[n] == ' ' || s[n] == '\t'))
-			return s + n;
+		size_t n = 0;
+		while (isalnum((unsigned char)s[n]) || s[n] == '_')
+			n++;
+		if (n == 0 || s[n] == '(')
+			continue;
+		char *name = tc_pool_strndup(&c->pool, s, n);
+		tc_def *d = tc_pool_alloc(&c->pool, sizeof(*d));
+		if (name == NULL || d == NULL)
+			return;
+		if (tc_sym_find(c, name) != NULL || tc_is_c_keyword(name) ||
+		    tc_is_reserved(name))
+			continue;
+		d->kind = TC_D_CONST;
+		d->name = name;
+		d->ptbody = s + n;
+		d->value.ident = name;
+		d->value.loc = (tc_loc){ c->main_file, 0, 0 };
+		tc_sym *sym = tc_sym_add(c, name, d->value.loc);
+		if (sym == NULL)
+			return;
+		sym->def = d;
 	}
-	return NULL;
 }
 
 static bool ident_value(tc_ctx *c, const char *name, size_t n, tc_loc loc,
 			unsigned depth, int64_t *out);
-
-/* rpcgen leaves such names to the C compiler; tetherc needs the value
- * (bounds, sizes), so it evaluates the body as a C constant expression. */
-static bool passthru_value(tc_ctx *c, const char *name, tc_loc loc,
-			   unsigned depth, int64_t *out)
-{
-	const char *body = passthru_define(c, name, strlen(name));
-	if (body == NULL)
-		return false;
-	return tc_eval(c, body, loc, depth + 1, ident_value, out);
-}
 
 static bool ident_value(tc_ctx *c, const char *name, size_t n, tc_loc loc,
 			unsigned depth, int64_t *out)
@@ -124,11 +133,6 @@ static bool resolve_value(tc_ctx *c, tc_value *v, unsigned depth)
 			return true;
 		}
 	}
-	if (s == NULL && depth <= TC_MAX_GRAPH_DEPTH / 4 &&
-	    passthru_define(c, v->ident, strlen(v->ident)) != NULL) {
-		v->resolved = passthru_value(c, v->ident, v->loc, depth, &v->v);
-		return v->resolved;
-	}
 	if (s == NULL) {
 		tc_error(c, v->loc, "undefined constant '%s'", v->ident);
 		return false;
@@ -145,7 +149,14 @@ static bool resolve_value(tc_ctx *c, tc_value *v, unsigned depth)
 			return false;
 		}
 		d->mark = 1;
-		bool ok = resolve_value(c, &d->value, depth + 1);
+		bool ok;
+		if (d->ptbody != NULL && !d->value.resolved) {
+			ok = tc_eval(c, d->ptbody, v->loc, depth + 1, ident_value,
+				     &d->value.v);
+			d->value.resolved = ok;
+		} else {
+			ok = resolve_value(c, &d->value, depth + 1);
+		}
 		d->mark = 2;
 		if (!ok)
 			return false;
@@ -764,6 +775,7 @@ bool tc_check(tc_ctx *c)
 {
 	if (c->failed)
 		return false;
+	index_passthru(c);
 	/* Programs last: they add argument structs to the list. */
 	for (tc_def *d = c->defs; d != NULL && !c->failed; d = d->next)
 		if (d->kind != TC_D_PROGRAM)

@@ -171,6 +171,15 @@ static void leave(tc_ctx *c)
 	c->depth--;
 }
 
+static bool too_many(tc_ctx *c, size_t n)
+{
+	if (n < TC_MAX_ITEMS)
+		return false;
+	tc_error(c, peek(c)->loc, "too many items in one definition (limit %u)",
+		 TC_MAX_ITEMS);
+	return true;
+}
+
 /* ---- values ----------------------------------------------------------------- */
 
 static bool parse_number(tc_ctx *c, const char *s, bool neg, tc_loc loc,
@@ -462,6 +471,8 @@ static bool parse_enum_body(tc_ctx *c, tc_def *d)
 	do {
 		if (is_punct(c, '}') && d->nvals > 0)
 			break; /* trailing comma */
+		if (too_many(c, d->nvals))
+			return false;
 		if (d->nvals == cap) {
 			cap = cap ? cap * 2 : 8;
 			tc_enumval *n = tc_pool_alloc(&c->pool, cap * sizeof(*n));
@@ -494,6 +505,8 @@ static bool parse_enum_body(tc_ctx *c, tc_def *d)
 
 static bool grow_decls(tc_ctx *c, tc_decl **arr, size_t n, size_t *cap)
 {
+	if (too_many(c, n))
+		return false;
 	if (n < *cap)
 		return true;
 	*cap = *cap ? *cap * 2 : 8;
@@ -541,6 +554,8 @@ static bool parse_case_labels(tc_ctx *c, tc_arm *a)
 	size_t cap = 0;
 	while (is_word(c, "case")) {
 		take(c);
+		if (too_many(c, a->nlabels))
+			return false;
 		if (a->nlabels == cap) {
 			cap = cap ? cap * 2 : 4;
 			tc_value *n = tc_pool_alloc(&c->pool, cap * sizeof(*n));
@@ -581,7 +596,10 @@ static bool parse_union_body(tc_ctx *c, tc_def *d)
 		return false;
 	}
 	size_t cap = 0;
+	size_t labels = 0;
 	while (is_word(c, "case")) {
+		if (too_many(c, d->narms) || too_many(c, labels))
+			return false;
 		if (d->narms == cap) {
 			cap = cap ? cap * 2 : 8;
 			tc_arm *n = tc_pool_alloc(&c->pool, cap * sizeof(*n));
@@ -594,6 +612,7 @@ static bool parse_union_body(tc_ctx *c, tc_def *d)
 		tc_arm *a = &d->arms[d->narms++];
 		if (!parse_case_labels(c, a) || !parse_arm_decl(c, d, &a->decl))
 			return false;
+		labels += a->nlabels;
 	}
 	if (c->failed)
 		return false;
@@ -728,6 +747,8 @@ static bool parse_procs(tc_ctx *c, tc_version *v)
 {
 	size_t cap = 0;
 	do {
+		if (too_many(c, v->nprocs))
+			return false;
 		if (v->nprocs == cap) {
 			cap = cap ? cap * 2 : 8;
 			tc_proc *n = tc_pool_alloc(&c->pool, cap * sizeof(*n));
@@ -763,6 +784,8 @@ static bool parse_program(tc_ctx *c)
 		return false;
 	size_t cap = 0;
 	do {
+		if (too_many(c, d->nvers))
+			return false;
 		if (d->nvers == cap) {
 			cap = cap ? cap * 2 : 4;
 			tc_version *n = tc_pool_alloc(&c->pool, cap * sizeof(*n));

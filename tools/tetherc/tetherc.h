@@ -14,7 +14,8 @@
 #include <tether/status.h>
 
 #define TC_VERSION "0.1.0"
-#define TC_MAX_INPUT (4u << 20)   /* bytes per source file */
+#define TC_MAX_INPUT (1u << 20)   /* bytes per source file */
+#define TC_MAX_ITEMS 1024         /* members, values, arms, labels, procs per definition */
 #define TC_MAX_DEPTH 200          /* parser / expression / type nesting */
 #define TC_MAX_INCLUDE_DEPTH 16
 #define TC_MAX_MACRO_DEPTH 32
@@ -163,6 +164,7 @@ struct tc_def {
 	tc_loc loc;
 	bool imported; /* from --import: known, not generated */
 	tc_def *next;  /* source order */
+	const char *ptbody; /* const from a "%#define NAME body" line */
 
 	tc_value value; /* const */
 
