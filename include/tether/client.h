@@ -19,11 +19,13 @@
 #ifndef TETHER_CLIENT_H
 #define TETHER_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <tether/call.h>
 #include <tether/export.h>
 #include <tether/status.h>
+#include <tether/tls.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,11 +53,25 @@ TETHER_API void tether_client_opts_set_max_outbound(tether_client_opts *o,
 TETHER_API void tether_client_opts_set_max_inbound(tether_client_opts *o,
 						   uint32_t calls);
 
-/* Connects to endpoint (tcp://, unix:; tls:// answers
- * TETHER_E_UNSUPPORTED until TLS lands). o may be NULL. Returns
- * TETHER_E_BAD_ENDPOINT, TETHER_E_REFUSED, TETHER_E_UNREACHABLE,
- * TETHER_E_TIMEOUT, TETHER_E_NOMEM. Caller frees with tether_client_free().
- */
+/* TLS for tls:// endpoints (RFC 9289): CA to verify the server, and our
+ * certificate and key for mutual authentication. cfg is borrowed until
+ * tether_client_connect() returns. The server's certificate must match
+ * the host of the endpoint dialed. */
+TETHER_API void tether_client_opts_set_tls(tether_client_opts *o,
+					   const tether_tls_config *cfg);
+/* Allows tcp:// (plaintext) to a non-loopback address (default: refused
+ * with TETHER_E_INSECURE, DESIGN §5). */
+TETHER_API void tether_client_opts_set_allow_plaintext(tether_client_opts *o,
+						       bool on);
+
+/* Connects to endpoint (tcp://, tls://, unix:). o may be NULL. For tls://
+ * the AUTH_TLS probe and the handshake complete before it returns; a
+ * server that does not agree to TLS gives TETHER_E_TLS_REQUIRED (nothing
+ * is ever sent in plaintext). Returns TETHER_E_BAD_ENDPOINT,
+ * TETHER_E_REFUSED, TETHER_E_UNREACHABLE, TETHER_E_TIMEOUT,
+ * TETHER_E_INSECURE, TETHER_E_INVAL (tls:// without a TLS config),
+ * TETHER_E_TLS, TETHER_E_TLS_REQUIRED, TETHER_E_PEER_IDENTITY,
+ * TETHER_E_CERT, TETHER_E_NOMEM. Caller frees with tether_client_free(). */
 TETHER_API TETHER_WUR tether_status
 tether_client_connect(const char *endpoint, const tether_client_opts *o,
 		      tether_client **out);

@@ -18,6 +18,7 @@
 #include <tether/call.h>
 #include <tether/export.h>
 #include <tether/status.h>
+#include <tether/tls.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,6 +40,16 @@ TETHER_API void tether_server_opts_set_workers(tether_server_opts *o,
 					       unsigned n);
 TETHER_API void tether_server_opts_set_max_queued(tether_server_opts *o,
 						  size_t n);
+/* TLS for tls:// listeners (RFC 9289): our certificate and key, and the
+ * CA that verifies client certificates (mutual authentication is the
+ * default). cfg is borrowed until tether_server_new() returns, which builds
+ * the TLS context then (TETHER_E_CERT if files do not load). */
+TETHER_API void tether_server_opts_set_tls(tether_server_opts *o,
+					   const tether_tls_config *cfg);
+/* Allows tcp:// (plaintext) listeners on non-loopback addresses (default:
+ * refused with TETHER_E_INSECURE, DESIGN §5). */
+TETHER_API void tether_server_opts_set_allow_plaintext(tether_server_opts *o,
+						       bool on);
 /* Connections open at once (default 4096; 0: no cap). Past it a new
  * connection is closed as soon as it is accepted. */
 TETHER_API void tether_server_opts_set_max_connections(tether_server_opts *o,
@@ -71,10 +82,13 @@ TETHER_API TETHER_WUR tether_status tether_server_register_blocking(
 	tether_server *s, const tether_version_desc *vd, const void *handlers,
 	void *ud);
 
-/* Listens on endpoint ("tcp://127.0.0.1:0", "tcp://[::1]:2049",
- * "unix:/run/x.sock"); before start/run. TETHER_E_BAD_ENDPOINT,
- * TETHER_E_UNSUPPORTED (tls:// until TLS lands), TETHER_E_IO (bind/listen
- * failed), TETHER_E_STATE (already started), TETHER_E_BUSY (8 listeners). */
+/* Listens on endpoint ("tls://0.0.0.0:2049", "tcp://127.0.0.1:0",
+ * "tcp://[::1]:2049", "unix:/run/x.sock"); before start/run. A tls://
+ * listener answers nothing but the RFC 9289 probe before its handshake.
+ * TETHER_E_BAD_ENDPOINT, TETHER_E_INVAL (tls:// without a TLS config),
+ * TETHER_E_INSECURE (tcp:// off loopback without allow_plaintext),
+ * TETHER_E_IO (bind/listen failed), TETHER_E_STATE (already started),
+ * TETHER_E_BUSY (8 listeners). */
 TETHER_API TETHER_WUR tether_status tether_server_listen(tether_server *s,
 							 const char *endpoint);
 /* The i-th listening endpoint with its bound port, e.g.
@@ -113,6 +127,11 @@ TETHER_API TETHER_WUR tether_status tether_ctx_peer_cred(tether_call_ctx *ctx,
 							 uint32_t *uid,
 							 uint32_t *gid,
 							 int32_t *pid);
+/* Who is calling: the verified TLS certificate identity, or the Unix
+ * kernel credentials; NULL on plaintext TCP. Borrowed, valid as long as
+ * ctx. */
+TETHER_API const tether_peer_identity *
+tether_ctx_peer_identity(tether_call_ctx *ctx);
 /* When the call arrived, on the monotonic clock in ms. */
 TETHER_API uint64_t tether_ctx_received_ms(tether_call_ctx *ctx);
 /* The caller's deadline (monotonic ms), or UINT64_MAX when the peer sent

@@ -21,6 +21,8 @@ enum {
 struct tether_client_opts {
 	uint32_t deadline_ms, connect_timeout_ms;
 	tt_conn_opts conn;
+	const tether_tls_config *tls; /* borrowed until connect returns */
+	bool allow_plaintext;
 };
 
 struct tether_client {
@@ -30,7 +32,7 @@ struct tether_client {
 	tt_registry reg;
 	int fd;
 	uv_mutex_t mu; /* blocking mode: one thread does I/O at a time */
-	tt_io_inbuf in;
+	tt_io_xport x; /* blocking mode: the transport (else the driver's) */
 	tt_io_loop *loop; /* loop mode */
 	bool started, io_closed, detaching;
 	uv_mutex_t wmu; /* loop mode: waiters and the close */
@@ -79,6 +81,19 @@ SETTER(max_outbound, conn.max_outbound)
 SETTER(max_inbound, conn.max_inbound)
 #undef SETTER
 
+void tether_client_opts_set_tls(tether_client_opts *o,
+				const tether_tls_config *cfg)
+{
+	if (o != NULL)
+		o->tls = cfg;
+}
+
+void tether_client_opts_set_allow_plaintext(tether_client_opts *o, bool on)
+{
+	if (o != NULL)
+		o->allow_plaintext = on;
+}
+
 /* ---- connect / free ----------------------------------------------------- */
 
 static bool good(const tether_client *c)
@@ -86,7 +101,28 @@ static bool good(const tether_client *c)
 	return c != NULL && c->magic == CLIENT_MAGIC;
 }
 
-static tether_status open_engine(tether_client *c)
+static tether_status make_xport(tether_client *c, const tt_endpoint *ep)
+{
+	tt_tls_ctx *ctx = NULL;
+	tt_io_sec sec;
+	tether_status st;
+
+	if (ep->kind != TT_EP_TLS)
+		return tt_io_xport_init(&c->x, c->fd, c->conn.eng, NULL,
+					tt_io_now_ms());
+	TT_TRY(tt_tls_ctx_new(c->o.tls, &ctx, NULL, 0));
+	memset(&sec, 0, sizeof sec);
+	sec.tls = ctx;
+	sec.peer_name = ep->host; /* verified like HTTPS: the name dialed */
+	sec.handshake_timeout_ms =
+		tether_tls_config_handshake_timeout_ms(c->o.tls);
+	st = tt_io_xport_init(&c->x, c->fd, c->conn.eng, &sec,
+			      tt_io_now_ms());
+	tt_tls_ctx_free(ctx); /* filters outlive their context */
+	return st;
+}
+
+static tether_status open_engine(tether_client *c, const tt_endpoint *ep)
 {
 	tt_conn_opts co = c->o.conn;
 	tt_conn *eng;
@@ -99,8 +135,46 @@ static tether_status open_engine(tether_client *c)
 	TT_TRY(tt_conn_new(&co, TT_CONN_CLIENT, &eng));
 	tt_rconn_init(&c->conn, eng, &c->reg, NULL, co.max_record, NULL);
 	c->conn.mu = &c->mu;
-	c->conn.fd = c->fd;
-	tt_io_peer_of(c->fd, TT_EP_TCP, &c->conn.peer);
+	tt_io_peer_of(c->fd, ep->kind, &c->conn.peer);
+	TT_TRY(make_xport(c, ep));
+	c->conn.bx = &c->x;
+	return TETHER_OK;
+}
+
+/* RFC 9289: the probe and the handshake finish before connect returns, so
+ * TLS failures are reported here, not on the first call. */
+static tether_status handshake(tether_client *c)
+{
+	while (!tt_io_xport_ready(&c->x) &&
+	       tt_conn_status(c->conn.eng) == TETHER_OK)
+		(void)tt_io_block_round(&c->x, ROUND_MS);
+	tt_rconn_drain(&c->conn);
+	return tt_conn_status(c->conn.eng);
+}
+
+static void release(tether_client *c)
+{
+	if (c->conn.eng != NULL)
+		tt_rconn_destroy(&c->conn);
+	tt_io_xport_free(&c->x);
+	tt_io_close(c->fd);
+	tt_reg_free(&c->reg);
+	uv_cond_destroy(&c->wcv);
+	uv_mutex_destroy(&c->wmu);
+	uv_mutex_destroy(&c->mu);
+	c->magic = 0;
+	tt_free(c, sizeof *c);
+}
+
+static tether_status check_endpoint(const tt_endpoint *ep,
+				    const tether_client_opts *o)
+{
+	if (ep->kind == TT_EP_TLS && o->tls == NULL)
+		return TETHER_E_INVAL; /* nothing to verify the server with */
+	/* DESIGN §5: plaintext only on loopback unless allowed. */
+	if (ep->kind == TT_EP_TCP && !o->allow_plaintext &&
+	    !tt_io_is_loopback(ep))
+		return TETHER_E_INSECURE;
 	return TETHER_OK;
 }
 
@@ -115,8 +189,6 @@ tether_status tether_client_connect(const char *endpoint,
 	if (out == NULL)
 		return TETHER_E_INVAL;
 	TT_TRY(tt_io_endpoint_parse(endpoint, &ep));
-	if (ep.kind == TT_EP_TLS)
-		return TETHER_E_UNSUPPORTED;
 	c = tt_calloc(1, sizeof *c);
 	if (c == NULL)
 		return TETHER_E_NOMEM;
@@ -126,20 +198,22 @@ tether_status tether_client_connect(const char *endpoint,
 		opts_defaults(&c->o);
 	if (c->o.conn.max_record == 0)
 		c->o.conn.max_record = TT_CONN_DEFAULT_MAX_RECORD;
-	st = tt_io_connect(&ep, c->o.connect_timeout_ms, &c->fd);
-	if (st == TETHER_OK) {
-		st = open_engine(c);
-		if (st != TETHER_OK)
-			tt_io_close(c->fd);
-	}
-	if (st != TETHER_OK) {
-		tt_free(c, sizeof *c);
-		return st;
-	}
+	c->fd = -1;
 	uv_mutex_init(&c->mu);
 	uv_mutex_init(&c->wmu);
 	uv_cond_init(&c->wcv);
 	c->magic = CLIENT_MAGIC;
+	st = check_endpoint(&ep, &c->o);
+	if (st == TETHER_OK)
+		st = tt_io_connect(&ep, c->o.connect_timeout_ms, &c->fd);
+	if (st == TETHER_OK)
+		st = open_engine(c, &ep);
+	if (st == TETHER_OK && ep.kind == TT_EP_TLS)
+		st = handshake(c);
+	if (st != TETHER_OK) {
+		release(c);
+		return st;
+	}
 	*out = c;
 	return TETHER_OK;
 }
@@ -160,7 +234,8 @@ static void free_loop_mode(tether_client *c)
 	tt_io_loop_join(c->loop);
 	tt_io_loop_free(c->loop);
 	c->loop = NULL;
-	tt_io_close(c->fd); /* if the driver had not closed it */
+	/* The driver closed the socket and freed the transport unless it
+	 * never got them (c->fd still set, c->x still ours). */
 }
 
 static void detach_task(void *arg)
@@ -168,7 +243,7 @@ static void detach_task(void *arg)
 	tether_client *c = arg;
 	if (c->conn.io != NULL && !tt_io_conn_closing(c->conn.io)) {
 		c->detaching = true;
-		tt_io_conn_detach(c->conn.io, &c->in);
+		tt_io_conn_detach(c->conn.io, &c->x);
 	}
 }
 
@@ -191,7 +266,7 @@ tether_status tether_client_stop(tether_client *c)
 	c->conn.loop = NULL;
 	c->conn.io = NULL;
 	c->conn.mu = &c->mu;
-	c->conn.fd = c->fd;
+	c->conn.bx = c->fd >= 0 ? &c->x : NULL;
 	uv_mutex_unlock(&c->mu);
 	return TETHER_OK;
 }
@@ -206,19 +281,11 @@ void tether_client_free(tether_client *c)
 		/* Outstanding async calls complete here, on this thread. */
 		uv_mutex_lock(&c->mu);
 		tt_conn_abort(c->conn.eng, TETHER_E_CLOSED);
+		(void)tt_io_xport_flush(&c->x); /* e.g. a TLS alert */
 		tt_rconn_drain(&c->conn);
 		uv_mutex_unlock(&c->mu);
-		tt_io_close(c->fd);
 	}
-	c->fd = -1;
-	tt_rconn_destroy(&c->conn);
-	tt_io_inbuf_free(&c->in);
-	tt_reg_free(&c->reg);
-	uv_cond_destroy(&c->wcv);
-	uv_mutex_destroy(&c->wmu);
-	uv_mutex_destroy(&c->mu);
-	c->magic = 0;
-	tt_free(c, sizeof *c);
+	release(c);
 }
 
 tether_status tether_client_register(tether_client *c,
@@ -264,8 +331,12 @@ static void loop_on_closed(void *ud)
 					     offsetof(tether_client, conn));
 	conn->io = NULL;
 	uv_mutex_lock(&c->wmu);
-	if (!c->detaching)
-		c->fd = -1; /* the driver closed it */
+	if (!c->detaching) {
+		/* The driver closed the socket and freed the transport. */
+		c->fd = -1;
+		memset(&c->x, 0, sizeof c->x);
+		c->x.fd = -1;
+	}
 	c->io_closed = true;
 	uv_mutex_unlock(&c->wmu);
 }
@@ -276,14 +347,16 @@ static void attach_task(void *arg)
 {
 	tether_client *c = arg;
 
-	if (tt_io_conn_new(c->loop, c->fd, c->conn.eng, &client_io_cbs,
-			   &c->conn, &c->conn.io) != TETHER_OK) {
+	if (tt_io_conn_new(c->loop, &c->x, &client_io_cbs, &c->conn,
+			   &c->conn.io) != TETHER_OK) {
+		/* The socket stays ours (c->fd, c->x): freed with c. */
 		tt_conn_abort(c->conn.eng, TETHER_E_NOMEM);
 		tt_rconn_drain(&c->conn);
-		tt_io_close(c->fd);
-		c->fd = -1;
 		return;
 	}
+	/* The driver owns the transport now. */
+	memset(&c->x, 0, sizeof c->x);
+	c->x.fd = -1;
 	tt_io_conn_update(c->conn.io);
 }
 
@@ -298,14 +371,18 @@ tether_status tether_client_start(tether_client *c)
 		uv_mutex_unlock(&c->mu);
 		return TETHER_E_STATE;
 	}
-	/* Input the engine refused (backpressure) belongs to this thread's
-	 * driver; switching now would lose it. */
-	st = c->in.len != 0 ? TETHER_E_BUSY : tt_io_loop_new(&c->loop);
+	if (c->fd < 0) /* the connection is over */
+		st = tt_conn_status(c->conn.eng) != TETHER_OK
+			     ? tt_conn_status(c->conn.eng)
+			     : TETHER_E_CLOSED;
+	else
+		st = tt_io_loop_new(&c->loop);
 	if (st == TETHER_OK) {
-		/* From here the loop owns the socket. */
+		/* From here the loop owns the socket and the transport (with
+		 * any input kept back and the TLS state). */
 		c->conn.loop = c->loop;
 		c->conn.mu = NULL;
-		c->conn.fd = -1;
+		c->conn.bx = NULL;
 		st = tt_io_loop_post(c->loop, attach_task, c);
 		if (st == TETHER_OK)
 			st = tt_io_loop_start(c->loop);
@@ -381,8 +458,9 @@ static void leave_io(tether_client *c)
 
 static tether_status pump(tether_client *c, uint32_t wait_ms)
 {
-	tether_status st = tt_io_block_round(c->fd, c->conn.eng, &c->in,
-					     wait_ms);
+	tether_status st = c->conn.bx != NULL
+				   ? tt_io_block_round(c->conn.bx, wait_ms)
+				   : tt_conn_status(c->conn.eng);
 	tt_rconn_drain(&c->conn);
 	return st;
 }

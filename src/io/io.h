@@ -80,6 +80,10 @@ void tt_io_peer_of(int fd, tt_ep_kind kind, tt_peer *peer);
 
 void tt_io_close(int fd);
 
+/* True when a TCP endpoint resolves to a loopback address (127.0.0.0/8,
+ * ::1, ::ffff:127.0.0.0/104); Unix endpoints are local too. */
+bool tt_io_is_loopback(const tt_endpoint *ep);
+
 /* Milliseconds from CLOCK_MONOTONIC: the clock the drivers inject into the
  * engine (tt_conn_tick). */
 uint64_t tt_io_now_ms(void);

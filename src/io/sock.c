@@ -275,3 +275,29 @@ tether_status tt_io_connect(const tt_endpoint *ep, uint32_t timeout_ms,
 	*fd_out = fd;
 	return TETHER_OK;
 }
+
+static bool v6_loopback(const struct in6_addr *a)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0,
+					   0, 0, 0, 0, 0xff, 0xff};
+	if (IN6_IS_ADDR_LOOPBACK(a))
+		return true;
+	return memcmp(a->s6_addr, mapped, 12) == 0 && a->s6_addr[12] == 127;
+}
+
+bool tt_io_is_loopback(const tt_endpoint *ep)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+
+	if (ep->kind == TT_EP_UNIX)
+		return true;
+	if (tt_io_resolve(ep, &sa, &len) != TETHER_OK)
+		return false;
+	if (sa.ss_family == AF_INET)
+		return (ntohl(((struct sockaddr_in *)&sa)->sin_addr.s_addr) >>
+			24) == 127;
+	if (sa.ss_family == AF_INET6)
+		return v6_loopback(&((struct sockaddr_in6 *)&sa)->sin6_addr);
+	return false;
+}

@@ -242,6 +242,11 @@ void tt_dispatch(tether_conn *c, const tt_event *ev)
 		reply_error(c, ev->call_id, TETHER_E_SYSTEM_ERR, 0, 0);
 		return;
 	}
+	/* TLS: the identity found by the handshake moves from the transport
+	 * to the connection at its first call (here, on the loop thread), so
+	 * handlers on any thread read it without a lock. */
+	if (c->identity == NULL && c->io != NULL)
+		c->identity = tt_io_xport_take_identity(tt_io_conn_xport(c->io));
 	ctx->pd = pd, ctx->ent = ent;
 	ctx->null_proc = ev->call.proc == 0;
 	st = decode_args(ctx, ev);
@@ -385,6 +390,11 @@ tether_status tether_ctx_peer_cred(tether_call_ctx *ctx, uint32_t *uid,
 	if (pid != NULL)
 		*pid = ctx->conn->peer.pid;
 	return TETHER_OK;
+}
+
+const tether_peer_identity *tether_ctx_peer_identity(tether_call_ctx *ctx)
+{
+	return ctx == NULL ? NULL : ctx->conn->identity;
 }
 
 uint64_t tether_ctx_received_ms(tether_call_ctx *ctx)

@@ -78,7 +78,6 @@ void tt_rconn_init(tether_conn *c, tt_conn *eng, const tt_registry *reg,
 	c->magic = TT_RCONN_MAGIC;
 	c->eng = eng, c->reg = reg, c->pool = pool;
 	c->max_record = max_record, c->loop = loop;
-	c->fd = -1;
 }
 
 void tt_rconn_kick(tether_conn *c)
@@ -87,8 +86,8 @@ void tt_rconn_kick(tether_conn *c)
 		return; /* the driver flushes after the drain */
 	if (c->io != NULL) {
 		tt_io_conn_update(c->io);
-	} else if (c->fd >= 0) {
-		(void)tt_io_fd_flush(c->fd, c->eng);
+	} else if (c->bx != NULL) {
+		(void)tt_io_xport_flush(c->bx);
 		tt_rconn_drain(c);
 	}
 }
@@ -114,6 +113,8 @@ void tt_rconn_destroy(tether_conn *c)
 		tt_ctx_release(c->ctxs);
 	tt_conn_free(c->eng);
 	c->eng = NULL;
+	tether_peer_identity_free(c->identity);
+	c->identity = NULL;
 	c->magic = 0;
 }
 
@@ -370,8 +371,8 @@ tether_status tether_call_async(tether_conn *c, const tether_proc_desc *pd,
 		st = c->eng == NULL ? TETHER_E_CLOSED
 				    : start_call(c, pd, arg, NULL, 0,
 						 deadline_ms, p);
-		if (st == TETHER_OK && c->fd >= 0)
-			(void)tt_io_fd_flush(c->fd, c->eng);
+		if (st == TETHER_OK && c->bx != NULL)
+			(void)tt_io_xport_flush(c->bx);
 		if (mu != NULL)
 			uv_mutex_unlock(mu);
 		if (st == TETHER_OK && c->io != NULL)

@@ -63,7 +63,8 @@ struct tether_conn {
 	tt_io_loop *loop;    /* owning loop; NULL: blocking mode */
 	tt_io_conn *io;      /* libuv driver while attached */
 	uv_mutex_t *mu;      /* blocking mode: held while doing I/O */
-	int fd;              /* blocking mode socket */
+	tt_io_xport *bx;     /* blocking mode transport (the client's) */
+	tether_peer_identity *identity; /* peer's (TLS, Unix), or NULL */
 	tt_peer peer;
 	atomic_uint refs;       /* contexts + tasks in flight to the loop */
 	bool transport_closed;  /* the driver is gone */

@@ -29,10 +29,13 @@ struct tether_server_opts {
 	size_t max_queued;
 	uint32_t max_connections;
 	tt_conn_opts conn;
+	const tether_tls_config *tls; /* borrowed until tether_server_new */
+	bool allow_plaintext;
 };
 
 typedef struct listener {
 	int fd;
+	bool tls;
 	tt_endpoint ep;
 	uv_poll_t poll;
 	tether_server *s;
@@ -53,6 +56,8 @@ struct tether_server {
 	sloop *loops;
 	unsigned nloops;
 	tt_io_pool *pool;
+	tt_tls_ctx *tls;   /* for tls:// listeners; NULL without a config */
+	uint32_t hs_ms;    /* probe + handshake deadline */
 	uv_mutex_t mu;
 	uv_cond_t cv;
 	unsigned nconns; /* open transports (mu) */
@@ -98,6 +103,7 @@ SETTER(io_threads, unsigned, io_threads)
 SETTER(workers, unsigned, workers)
 SETTER(max_queued, size_t, max_queued)
 SETTER(max_connections, uint32_t, max_connections)
+SETTER(allow_plaintext, bool, allow_plaintext)
 SETTER(max_record, uint32_t, conn.max_record)
 SETTER(max_inbound, uint32_t, conn.max_inbound)
 SETTER(max_outbound, uint32_t, conn.max_outbound)
@@ -105,6 +111,13 @@ SETTER(call_deadline_ms, uint32_t, conn.call_deadline_ms)
 SETTER(max_expiries, uint32_t, conn.max_expiries)
 SETTER(idle_timeout_ms, uint32_t, conn.idle_timeout_ms)
 #undef SETTER
+
+void tether_server_opts_set_tls(tether_server_opts *o,
+				const tether_tls_config *cfg)
+{
+	if (o != NULL)
+		o->tls = cfg;
+}
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
@@ -133,6 +146,15 @@ tether_status tether_server_new(const tether_server_opts *o,
 	}
 	if (s->o.conn.max_record == 0)
 		s->o.conn.max_record = TT_CONN_DEFAULT_MAX_RECORD;
+	if (s->o.tls != NULL) {
+		tether_status st = tt_tls_ctx_new(s->o.tls, &s->tls, NULL, 0);
+		if (st != TETHER_OK) {
+			tt_free(s, sizeof *s);
+			return st;
+		}
+		s->hs_ms = tether_tls_config_handshake_timeout_ms(s->o.tls);
+		s->o.tls = NULL; /* borrowed only until here */
+	}
 	uv_mutex_init(&s->mu);
 	uv_cond_init(&s->cv);
 	s->magic = SERVER_MAGIC;
@@ -175,13 +197,18 @@ tether_status tether_server_listen(tether_server *s, const char *endpoint)
 	if (s->state != ST_NEW)
 		return TETHER_E_STATE;
 	TT_TRY(tt_io_endpoint_parse(endpoint, &ep));
-	if (ep.kind == TT_EP_TLS)
-		return TETHER_E_UNSUPPORTED;
+	if (ep.kind == TT_EP_TLS && s->tls == NULL)
+		return TETHER_E_INVAL; /* tether_server_opts_set_tls first */
+	/* DESIGN §5: plaintext only on loopback unless allowed. */
+	if (ep.kind == TT_EP_TCP && !s->o.allow_plaintext &&
+	    !tt_io_is_loopback(&ep))
+		return TETHER_E_INSECURE;
 	if (s->nlis == MAX_LISTENERS)
 		return TETHER_E_BUSY;
 	l = &s->lis[s->nlis];
 	TT_TRY(tt_io_listen(&ep, 128, &l->fd, &l->ep));
 	l->s = s;
+	l->tls = ep.kind == TT_EP_TLS;
 	s->nlis++;
 	return TETHER_OK;
 }
@@ -247,10 +274,27 @@ static const tt_io_conn_cbs server_io_cbs = {conn_on_events, conn_on_closed};
 typedef struct accepted {
 	sloop *sl;
 	int fd;
+	bool tls;
 	tt_peer peer;
 } accepted;
 
-static tether_status conn_open(sloop *sl, int fd, const tt_peer *peer)
+static tether_status conn_io(sloop *sl, tether_conn *c, int fd, bool tls)
+{
+	tt_io_sec sec = {sl->s->tls, true, NULL, sl->s->hs_ms, 0, 0};
+	tt_io_xport x;
+
+	TT_TRY(tt_io_xport_init(&x, fd, c->eng, tls ? &sec : NULL,
+				tt_io_now_ms()));
+	if (tt_io_conn_new(sl->loop, &x, &server_io_cbs, c, &c->io) !=
+	    TETHER_OK) {
+		tt_io_xport_free(&x);
+		return TETHER_E_NOMEM;
+	}
+	return TETHER_OK;
+}
+
+static tether_status conn_open(sloop *sl, int fd, bool tls,
+			       const tt_peer *peer)
 {
 	tether_server *s = sl->s;
 	tt_conn_opts co = s->o.conn;
@@ -268,8 +312,11 @@ static tether_status conn_open(sloop *sl, int fd, const tt_peer *peer)
 	tt_rconn_init(c, eng, &s->reg, s->pool, co.max_record, sl->loop);
 	c->peer = *peer;
 	c->owner = &server_owner, c->owner_ud = sl;
-	if (tt_io_conn_new(sl->loop, fd, eng, &server_io_cbs, c, &c->io) !=
-	    TETHER_OK) {
+	if (peer->has_cred &&
+	    tt_identity_new_unix(peer->uid, peer->gid, peer->pid,
+				 &c->identity) != TETHER_OK)
+		c->identity = NULL;
+	if (conn_io(sl, c, fd, tls) != TETHER_OK) {
 		tt_rconn_destroy(c);
 		tt_free(c, sizeof *c);
 		return TETHER_E_NOMEM;
@@ -299,12 +346,13 @@ static void accept_task(void *arg)
 		a->sl->s->refused++;
 	}
 	uv_mutex_unlock(&a->sl->s->mu);
-	if (stopping || conn_open(a->sl, a->fd, &a->peer) != TETHER_OK)
+	if (stopping || conn_open(a->sl, a->fd, a->tls, &a->peer) != TETHER_OK)
 		tt_io_close(a->fd);
 	tt_free(a, sizeof *a);
 }
 
-static void hand_off(tether_server *s, int fd, const tt_peer *peer)
+static void hand_off(tether_server *s, int fd, bool tls,
+		     const tt_peer *peer)
 {
 	accepted *a = tt_alloc(sizeof *a);
 
@@ -313,7 +361,7 @@ static void hand_off(tether_server *s, int fd, const tt_peer *peer)
 		return;
 	}
 	a->sl = &s->loops[s->rr++ % s->nloops];
-	a->fd = fd, a->peer = *peer;
+	a->fd = fd, a->tls = tls, a->peer = *peer;
 	if (tt_io_loop_post(a->sl->loop, accept_task, a) != TETHER_OK) {
 		tt_io_close(fd);
 		tt_free(a, sizeof *a);
@@ -333,7 +381,7 @@ static void on_listen(uv_poll_t *p, int status, int events)
 	for (int i = 0; i < 64; i++) {
 		if (tt_io_accept(l->fd, &fd, &peer) != TETHER_OK)
 			return;
-		hand_off(l->s, fd, &peer);
+		hand_off(l->s, fd, l->tls, &peer);
 	}
 }
 
@@ -568,6 +616,7 @@ void tether_server_free(tether_server *s)
 	if (s->loops != NULL)
 		free_loops(s);
 	tt_reg_free(&s->reg);
+	tt_tls_ctx_free(s->tls);
 	uv_cond_destroy(&s->cv);
 	uv_mutex_destroy(&s->mu);
 	s->magic = 0;
