@@ -153,6 +153,15 @@ static void nesting_limits(void **state)
 	assert_non_null(strstr(err, "error:"));
 	free(err);
 	free(s);
+	/* Macros that double at each level stop at the expansion limit. */
+	tc_buf b = { 0 };
+	for (int i = 0; i < 40; i++)
+		tc_buf_printf(&b, "#define M%d (M%d + M%d)\n", i, i + 1, i + 1);
+	tc_buf_puts(&b, "#define M40 1\n#if M0\n#endif\n");
+	err = compile(b.s, b.len);
+	assert_string_equal(err, "t.x:42:1: error: invalid #if expression: macros nested too deeply");
+	free(err);
+	tc_buf_free(&b);
 	/* A macro that expands to itself stops. */
 	const char *self = "#define A B\n#define B A\nconst X = A;\n";
 	err = compile(self, strlen(self));

@@ -76,8 +76,19 @@ bool tc_lex_push_file(tc_ctx *c, const char *path, const char *text,
 	return true;
 }
 
+static bool count_expansion(tc_ctx *c, tc_loc loc)
+{
+	if (++c->expansions <= TC_MAX_EXPANSIONS)
+		return true;
+	tc_error(c, loc, "too many macro expansions (limit %u)",
+		 TC_MAX_EXPANSIONS);
+	return false;
+}
+
 static bool push_macro(tc_ctx *c, tc_macro *m, tc_loc loc)
 {
+	if (!count_expansion(c, loc))
+		return false;
 	if (c->nframes >= TC_MAX_FRAMES) {
 		tc_error(c, loc, "macro expansion nested too deeply");
 		return false;
@@ -291,7 +302,13 @@ static int64_t pp_number(pp_expr *x)
 
 static int64_t pp_macro_value(pp_expr *x, tc_macro *m)
 {
-	if (m->busy || x->depth > TC_MAX_MACRO_DEPTH)
+	if (m->busy)
+		return 0; /* as cpp: a macro does not expand inside itself */
+	if (x->depth > TC_MAX_MACRO_DEPTH) {
+		pp_bad(x, "macros nested too deeply");
+		return 0;
+	}
+	if (!count_expansion(x->c, x->loc))
 		return 0;
 	pp_expr sub = { x->c, m->body, x->loc, x->depth + 1, NULL };
 	m->busy = true;

@@ -20,6 +20,7 @@
 #define TC_MAX_INCLUDE_DEPTH 16
 #define TC_MAX_MACRO_DEPTH 32
 #define TC_MAX_DEFS 20000
+#define TC_MAX_EXPANSIONS 100000 /* macro expansions per compilation */
 
 /* ---- memory pool: everything the compiler allocates, freed at once ---- */
 
@@ -267,6 +268,7 @@ typedef struct tc_ctx {
 	tc_tok tok;
 	bool have_tok;
 	unsigned depth;
+	unsigned long expansions;
 
 	bool importing;
 	const char *imports[TC_MAX_INCLUDE_DEPTH];
