@@ -47,6 +47,9 @@ static void opts_defaults(tether_client_opts *o)
 	o->deadline_ms = DEFAULT_DEADLINE_MS;
 	o->connect_timeout_ms = DEFAULT_CONNECT_MS;
 	tt_conn_opts_init(&o->conn);
+	/* The server enforces idleness (DESIGN §7); a client does not hang
+	 * up on itself between two calls minutes apart. */
+	o->conn.idle_timeout_ms = UINT32_MAX;
 }
 
 tether_status tether_client_opts_new(tether_client_opts **out)

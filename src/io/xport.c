@@ -381,6 +381,9 @@ static tether_status read_errno(void)
 tether_status tt_io_xport_fill(tt_io_xport *x, uint8_t *scratch,
 			       size_t scratch_len, unsigned max_reads)
 {
+	/* Bytes are stamped with the engine's clock (record deadline, idle
+	 * timer): bring it to now first, however long the socket was idle. */
+	tt_conn_tick(x->eng, tt_io_now_ms());
 	TT_TRY(feed_pending(x));
 	for (unsigned i = 0; i < max_reads; i++) {
 		size_t used = 0;

@@ -269,6 +269,9 @@ static tether_status start_call(tether_conn *c, const tether_proc_desc *pd,
 		a.arg = arg;
 	}
 	a.deadline_ms = deadline_ms;
+	/* The engine's clock moves only when ticked: bring it to now so the
+	 * deadline counts from this call, not from the last tick. */
+	tt_conn_tick(c->eng, tt_io_now_ms());
 	return tt_conn_call(c->eng, &a, p, NULL);
 }
 

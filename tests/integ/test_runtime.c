@@ -910,6 +910,48 @@ static void test_idle_footprint(void **state)
 	tether_set_allocator(NULL);
 }
 
+/* Deadlines count from when a call is made, not from the engine's last
+ * tick: after idling longer than the deadline, calls and callbacks must
+ * still get their full time (both drivers, both directions). */
+static void test_idle_then_deadlines(void **state)
+{
+	fixture f;
+	tether_server_opts *o;
+	tether_client *c;
+	tp_sub_args args = {50, 8};
+	uint32_t answered = 0, ms = 100, r = 0;
+	(void)state;
+
+	assert_int_equal(tether_server_opts_new(&o), TETHER_OK);
+	tether_server_opts_set_io_threads(o, 1);
+	tether_server_opts_set_call_deadline_ms(o, 600);
+	server_up(&f, o);
+	tether_server_opts_free(o);
+	for (int mode = 0; mode < 2; mode++) {
+		c = connect_ok(f.tcp);
+		assert_int_equal(tether_client_register(c, &tp_cb_v1,
+							&cb_handlers, NULL),
+				 TETHER_OK);
+		if (mode == 1)
+			assert_int_equal(tether_client_start(c), TETHER_OK);
+		assert_int_equal(tether_call(c, tp_v2_slow_pd, &ms, &r, NULL,
+					     600),
+				 TETHER_OK);
+		sleep_ms(900); /* idle longer than every deadline below */
+		assert_int_equal(tether_call(c, tp_v2_slow_pd, &ms, &r, NULL,
+					     600),
+				 TETHER_OK);
+		assert_int_equal(r, 100);
+		sleep_ms(900);
+		assert_int_equal(tether_call(c, tp_sub_pd, &args, &answered,
+					     NULL, 5000),
+				 TETHER_OK);
+		assert_int_equal(answered, 50);
+		tether_client_free(c);
+	}
+	tether_server_free(f.s);
+}
+
 /* ---- identity, stop ----------------------------------------------------- */
 
 static void test_peercred(void **state)
@@ -1074,6 +1116,7 @@ int main(void)
 		cmocka_unit_test(test_black_hole),
 		cmocka_unit_test_setup_teardown(test_peercred, setup, teardown),
 		cmocka_unit_test(test_max_connections),
+		cmocka_unit_test(test_idle_then_deadlines),
 		cmocka_unit_test_setup_teardown(test_idle_footprint, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_deferred_other_thread,
@@ -1081,6 +1124,6 @@ int main(void)
 		cmocka_unit_test(test_graceful_stop),
 		cmocka_unit_test(test_server_run),
 	};
-	signal(SIGPIPE, SIG_IGN);
+	/* No SIG_IGN for SIGPIPE: the library must never raise it. */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
