@@ -54,6 +54,10 @@ TETHER_API void tether_server_opts_set_allow_plaintext(tether_server_opts *o,
  * connection is closed as soon as it is accepted. */
 TETHER_API void tether_server_opts_set_max_connections(tether_server_opts *o,
 						       uint32_t n);
+/* Connections open at once from one source (default 64, DESIGN §7; 0: no
+ * cap): a TCP peer address (any port), or a Unix peer uid. */
+TETHER_API void tether_server_opts_set_max_per_source(tether_server_opts *o,
+						      uint32_t n);
 /* Engine limits per connection (DESIGN §7); 0 keeps the default. */
 TETHER_API void tether_server_opts_set_max_record(tether_server_opts *o,
 						  uint32_t bytes);

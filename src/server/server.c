@@ -11,6 +11,7 @@
 #include <tether/server.h>
 
 #include "common/tt.h"
+#include "server/admit.h"
 #include "server/rconn.h"
 
 enum {
@@ -19,6 +20,7 @@ enum {
 	DEFAULT_WORKERS = 4,
 	DEFAULT_MAX_QUEUED = 1024,
 	DEFAULT_MAX_CONNECTIONS = 4096,
+	DEFAULT_MAX_PER_SOURCE = 64, /* DESIGN §7 */
 	ABORT_WAIT_MS = 5000
 };
 
@@ -27,7 +29,7 @@ enum { ST_NEW = 0, ST_RUNNING, ST_STOPPING, ST_STOPPED };
 struct tether_server_opts {
 	unsigned io_threads, workers;
 	size_t max_queued;
-	uint32_t max_connections;
+	uint32_t max_connections, max_per_source;
 	tt_conn_opts conn;
 	const tether_tls_config *tls; /* borrowed until tether_server_new */
 	bool allow_plaintext;
@@ -61,7 +63,7 @@ struct tether_server {
 	uv_mutex_t mu;
 	uv_cond_t cv;
 	unsigned nconns; /* open transports (mu) */
-	uint64_t refused; /* connections closed at max_connections (mu) */
+	tt_admit admit;   /* connection caps (mu) */
 	int state;
 	unsigned rr;
 	uint32_t xid_seed;
@@ -83,6 +85,7 @@ tether_status tether_server_opts_new(tether_server_opts **out)
 	o->workers = DEFAULT_WORKERS;
 	o->max_queued = DEFAULT_MAX_QUEUED;
 	o->max_connections = DEFAULT_MAX_CONNECTIONS;
+	o->max_per_source = DEFAULT_MAX_PER_SOURCE;
 	tt_conn_opts_init(&o->conn);
 	*out = o;
 	return TETHER_OK;
@@ -103,6 +106,7 @@ SETTER(io_threads, unsigned, io_threads)
 SETTER(workers, unsigned, workers)
 SETTER(max_queued, size_t, max_queued)
 SETTER(max_connections, uint32_t, max_connections)
+SETTER(max_per_source, uint32_t, max_per_source)
 SETTER(allow_plaintext, bool, allow_plaintext)
 SETTER(max_record, uint32_t, conn.max_record)
 SETTER(max_inbound, uint32_t, conn.max_inbound)
@@ -142,6 +146,7 @@ tether_status tether_server_new(const tether_server_opts *o,
 		s->o.workers = DEFAULT_WORKERS;
 		s->o.max_queued = DEFAULT_MAX_QUEUED;
 		s->o.max_connections = DEFAULT_MAX_CONNECTIONS;
+		s->o.max_per_source = DEFAULT_MAX_PER_SOURCE;
 		tt_conn_opts_init(&s->o.conn);
 	}
 	if (s->o.conn.max_record == 0)
@@ -155,6 +160,8 @@ tether_status tether_server_new(const tether_server_opts *o,
 		s->hs_ms = tether_tls_config_handshake_timeout_ms(s->o.tls);
 		s->o.tls = NULL; /* borrowed only until here */
 	}
+	s->admit.max_total = s->o.max_connections;
+	s->admit.max_per_source = s->o.max_per_source;
 	uv_mutex_init(&s->mu);
 	uv_cond_init(&s->cv);
 	s->magic = SERVER_MAGIC;
@@ -264,6 +271,7 @@ static void conn_on_closed(void *ud)
 
 	uv_mutex_lock(&s->mu);
 	s->nconns--;
+	tt_admit_leave(&s->admit, &c->peer);
 	uv_cond_broadcast(&s->cv);
 	uv_mutex_unlock(&s->mu);
 	tt_rconn_transport_closed(c);
@@ -335,18 +343,22 @@ static tether_status conn_open(sloop *sl, int fd, bool tls,
 static void accept_task(void *arg)
 {
 	accepted *a = arg;
-	bool stopping;
+	tether_server *s = a->sl->s;
+	bool admitted = false;
 
-	uv_mutex_lock(&a->sl->s->mu);
-	stopping = a->sl->s->state != ST_RUNNING;
-	if (a->sl->s->o.max_connections != 0 &&
-	    a->sl->s->nconns >= a->sl->s->o.max_connections) {
-		/* Over the cap: closed at once; existing work continues. */
-		stopping = true;
-		a->sl->s->refused++;
+	uv_mutex_lock(&s->mu);
+	/* Over a cap the connection is closed at once (nothing is sent);
+	 * existing work continues. */
+	if (s->state == ST_RUNNING)
+		admitted = tt_admit_enter(&s->admit, &a->peer) == TETHER_OK;
+	uv_mutex_unlock(&s->mu);
+	if (admitted && conn_open(a->sl, a->fd, a->tls, &a->peer) != TETHER_OK) {
+		uv_mutex_lock(&s->mu);
+		tt_admit_leave(&s->admit, &a->peer);
+		uv_mutex_unlock(&s->mu);
+		admitted = false;
 	}
-	uv_mutex_unlock(&a->sl->s->mu);
-	if (stopping || conn_open(a->sl, a->fd, a->tls, &a->peer) != TETHER_OK)
+	if (!admitted)
 		tt_io_close(a->fd);
 	tt_free(a, sizeof *a);
 }
@@ -616,6 +628,7 @@ void tether_server_free(tether_server *s)
 	if (s->loops != NULL)
 		free_loops(s);
 	tt_reg_free(&s->reg);
+	tt_admit_free(&s->admit);
 	tt_tls_ctx_free(s->tls);
 	uv_cond_destroy(&s->cv);
 	uv_mutex_destroy(&s->mu);

@@ -247,6 +247,8 @@ static int setup(void **state)
 	assert_int_equal(tether_server_opts_new(&o), TETHER_OK);
 	tether_server_opts_set_io_threads(o, 2);
 	tether_server_opts_set_workers(o, 2);
+	/* The idle-footprint test opens 200 connections from one uid. */
+	tether_server_opts_set_max_per_source(o, 0);
 	server_up(f, o);
 	tether_server_opts_free(o);
 	*state = f;
@@ -811,18 +813,20 @@ static void test_deferred_other_thread(void **state)
 	sleep_ms(20); /* let the detached helper threads exit */
 }
 
-static void test_max_connections(void **state)
+static void connection_cap(bool per_source)
 {
 	fixture f;
 	tether_server_opts *o;
 	tether_client *c[3];
 	tp_bytes in = {1, (uint8_t *)"x"}, out;
 	tether_arena *a;
-	(void)state;
 
 	assert_int_equal(tether_server_opts_new(&o), TETHER_OK);
 	tether_server_opts_set_io_threads(o, 1);
-	tether_server_opts_set_max_connections(o, 2);
+	if (per_source)
+		tether_server_opts_set_max_per_source(o, 2);
+	else
+		tether_server_opts_set_max_connections(o, 2);
 	server_up(&f, o);
 	tether_server_opts_free(o);
 	assert_int_equal(tether_arena_new(1 << 16, &a), TETHER_OK);
@@ -843,8 +847,30 @@ static void test_max_connections(void **state)
 	assert_int_equal(tether_server_connections(f.s), 2);
 	for (int i = 0; i < 3; i++)
 		tether_client_free(c[i]);
+	/* Closed connections make room again. */
+	for (int k = 0; k < 200 && tether_server_connections(f.s) != 0; k++)
+		sleep_ms(5);
+	c[0] = connect_ok(f.tcp);
+	assert_int_equal(tether_call(c[0], tp_echo_pd, &in, &out, a, 0),
+			 TETHER_OK);
+	tether_client_free(c[0]);
+	if (per_source) {
+		/* Another source (a Unix peer) is counted apart. */
+		c[0] = connect_ok(f.unix_ep);
+		assert_int_equal(tether_call(c[0], tp_echo_pd, &in, &out, a,
+					     0),
+				 TETHER_OK);
+		tether_client_free(c[0]);
+	}
 	tether_arena_free(a);
 	tether_server_free(f.s);
+}
+
+static void test_max_connections(void **state)
+{
+	(void)state;
+	connection_cap(false);
+	connection_cap(true);
 }
 
 /* ---- idle footprint: bytes the library holds per idle connection ------- */
