@@ -89,6 +89,37 @@ static void typedef_list(void **state)
 	tether_arena_free(a);
 }
 
+/* struct link { ...; link_alias *next; } is a list too: 100,000 links
+ * would exceed the depth limit if it were decoded recursively. */
+static void alias_list(void **state)
+{
+	(void)state;
+	enum { N = 100000 };
+	link *links = calloc(N, sizeof(*links));
+	assert_non_null(links);
+	for (int i = 0; i < N; i++) {
+		links[i].tag = "t";
+		links[i].next = i + 1 < N ? &links[i + 1] : NULL;
+	}
+	tether_enc e;
+	tether_enc_init_growable(&e, 8u << 20);
+	assert_int_equal(link_encode(&e, &links[0]), TETHER_OK);
+	assert_int_equal(e.len, (size_t)N * 12);
+	tether_arena *a;
+	assert_int_equal(tether_arena_new(64u << 20, &a), TETHER_OK);
+	tether_dec d;
+	tether_dec_init(&d, e.buf, e.len, a);
+	link head;
+	assert_int_equal(link_decode(&d, &head), TETHER_OK);
+	int n = 0;
+	for (const link *p = &head; p != NULL; p = p->next)
+		n++;
+	assert_int_equal(n, N);
+	tether_arena_free(a);
+	tether_enc_release(&e);
+	free(links);
+}
+
 /* A left-leaning tree of the given depth, encoded by hand: v, left, right. */
 static size_t deep_tree(uint8_t *buf, unsigned depth)
 {
@@ -238,6 +269,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(list_roundtrip), cmocka_unit_test(typedef_list),
+		cmocka_unit_test(alias_list),
 		cmocka_unit_test(depth_limit),    cmocka_unit_test(ranges),
 		cmocka_unit_test(descriptors),    cmocka_unit_test(source_text),
 	};

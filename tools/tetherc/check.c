@@ -574,10 +574,10 @@ static bool is_list_link(const tc_def *d, const tc_decl *x)
 	const tc_def *t = decl_def(x);
 	if (t == NULL)
 		return false;
-	if (x->kind == TC_K_OPTIONAL)
-		return t == d;
+	if (x->kind == TC_K_OPTIONAL) /* entry *next, or entry_alias *next */
+		return underlying(&x->t)->def == d;
 	return x->kind == TC_K_SCALAR && t->kind == TC_D_TYPEDEF &&
-	       t->td.kind == TC_K_OPTIONAL && t->td.t.def == d;
+	       t->td.kind == TC_K_OPTIONAL && underlying(&t->td.t)->def == d;
 }
 
 /* Tarjan's strongly connected components over "refers to" edges, minus

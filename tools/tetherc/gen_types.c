@@ -165,40 +165,56 @@ void tc_put_cdecl(tc_buf *b, const tc_decl *x, const char *name,
 /* C needs a complete type for members held by value, and a declared name
  * for every typedef or enum, even behind a pointer; struct and union names
  * are declared up front, so pointers to them need nothing. */
-static tc_def *needs(const tc_decl *x)
+static tc_def *needs(const tc_decl *x, bool in_typedef)
 {
 	if (x->kind == TC_K_VOID || x->t.base != TC_B_NAMED || x->t.def == NULL)
 		return NULL;
 	tc_def *t = x->t.def;
 	if (t->kind == TC_D_BUILTIN || t->imported)
 		return NULL;
-	bool by_value = x->kind == TC_K_SCALAR || x->kind == TC_K_FIXED;
+	/* "typedef struct s alias;" needs only the (declared) tag. */
+	bool by_value = x->kind == TC_K_FIXED ||
+			(x->kind == TC_K_SCALAR && !in_typedef);
 	bool aggregate = t->kind == TC_D_STRUCT || t->kind == TC_D_UNION;
 	return by_value || !aggregate ? t : NULL;
 }
 
 static void emit_type(tc_gen *g, tc_def *d, unsigned depth);
 
-static void emit_deps_decl(tc_gen *g, const tc_decl *x, unsigned depth)
+static void emit_deps_decl(tc_gen *g, const tc_decl *x, unsigned depth,
+			   bool in_typedef)
 {
-	tc_def *t = needs(x);
+	tc_def *t = needs(x, in_typedef);
 	if (t != NULL)
 		emit_type(g, t, depth + 1);
+	/* A member of type `alias` (typedef struct s alias) by value needs
+	 * struct s complete as well. */
+	bool by_value = x->kind == TC_K_FIXED ||
+			(x->kind == TC_K_SCALAR && !in_typedef);
+	for (unsigned i = 0; t != NULL && by_value && i < 1000 && !g->c->failed; i++) {
+		if (t->kind != TC_D_TYPEDEF || t->td.kind == TC_K_VOID ||
+		    (t->td.kind != TC_K_SCALAR && t->td.kind != TC_K_FIXED) ||
+		    t->td.t.base != TC_B_NAMED || t->td.t.def == NULL)
+			break;
+		t = t->td.t.def;
+		if (t->kind != TC_D_BUILTIN && !t->imported)
+			emit_type(g, t, depth + 1);
+	}
 }
 
 static void emit_deps(tc_gen *g, tc_def *d, unsigned depth)
 {
 	if (d->kind == TC_D_STRUCT) {
 		for (size_t i = 0; i < d->nfields; i++)
-			emit_deps_decl(g, &d->fields[i], depth);
+			emit_deps_decl(g, &d->fields[i], depth, false);
 	} else if (d->kind == TC_D_UNION) {
-		emit_deps_decl(g, &d->disc, depth);
+		emit_deps_decl(g, &d->disc, depth, false);
 		for (size_t i = 0; i < d->narms; i++)
-			emit_deps_decl(g, &d->arms[i].decl, depth);
+			emit_deps_decl(g, &d->arms[i].decl, depth, false);
 		if (d->deflt)
-			emit_deps_decl(g, d->deflt, depth);
+			emit_deps_decl(g, d->deflt, depth, false);
 	} else if (d->kind == TC_D_TYPEDEF) {
-		emit_deps_decl(g, &d->td, depth);
+		emit_deps_decl(g, &d->td, depth, true);
 	}
 }
 
