@@ -175,9 +175,14 @@ static tether_status check_endpoint(const tt_endpoint *ep,
 	if (ep->kind == TT_EP_TLS && o->tls == NULL)
 		return TETHER_E_INVAL; /* nothing to verify the server with */
 	/* DESIGN §5: plaintext only on loopback unless allowed. */
-	if (ep->kind == TT_EP_TCP && !o->allow_plaintext &&
-	    !tt_io_is_loopback(ep))
-		return TETHER_E_INSECURE;
+	if (ep->kind == TT_EP_TCP && !o->allow_plaintext) {
+		struct sockaddr_storage sa;
+		socklen_t len;
+		if (tt_io_resolve(ep, &sa, &len) != TETHER_OK)
+			return TETHER_E_UNREACHABLE; /* no such name */
+		if (!tt_io_is_loopback(ep))
+			return TETHER_E_INSECURE;
+	}
 	return TETHER_OK;
 }
 

@@ -207,9 +207,14 @@ tether_status tether_server_listen(tether_server *s, const char *endpoint)
 	if (ep.kind == TT_EP_TLS && s->tls == NULL)
 		return TETHER_E_INVAL; /* tether_server_opts_set_tls first */
 	/* DESIGN §5: plaintext only on loopback unless allowed. */
-	if (ep.kind == TT_EP_TCP && !s->o.allow_plaintext &&
-	    !tt_io_is_loopback(&ep))
-		return TETHER_E_INSECURE;
+	if (ep.kind == TT_EP_TCP && !s->o.allow_plaintext) {
+		struct sockaddr_storage sa;
+		socklen_t len;
+		if (tt_io_resolve(&ep, &sa, &len) != TETHER_OK)
+			return TETHER_E_BAD_ENDPOINT; /* no such address */
+		if (!tt_io_is_loopback(&ep))
+			return TETHER_E_INSECURE;
+	}
 	if (s->nlis == MAX_LISTENERS)
 		return TETHER_E_BUSY;
 	l = &s->lis[s->nlis];

@@ -470,6 +470,31 @@ static void test_refused(void **state)
 			 TETHER_E_REFUSED);
 	assert_int_equal(tether_client_connect("tcp://nope", NULL, &c),
 			 TETHER_E_BAD_ENDPOINT);
+	/* An address nobody serves (TEST-NET-1): unreachable, timed out, or
+	 * refused by a local firewall — a transport error, quickly. */
+	{
+		tether_client_opts *o;
+		tether_status st;
+		uint64_t t0 = now_ms();
+		assert_int_equal(tether_client_opts_new(&o), TETHER_OK);
+		tether_client_opts_set_allow_plaintext(o, true);
+		tether_client_opts_set_connect_timeout_ms(o, 300);
+		st = tether_client_connect("tcp://192.0.2.1:9", o, &c);
+		tether_client_opts_free(o);
+		assert_true(st == TETHER_E_UNREACHABLE ||
+			    st == TETHER_E_TIMEOUT || st == TETHER_E_REFUSED);
+		assert_true(now_ms() - t0 < 2000);
+	}
+	/* Plaintext off loopback is refused before any packet is sent. */
+	assert_int_equal(tether_client_connect("tcp://192.0.2.1:9", NULL, &c),
+			 TETHER_E_INSECURE);
+	{
+		tether_server *s;
+		assert_int_equal(tether_server_new(NULL, &s), TETHER_OK);
+		assert_int_equal(tether_server_listen(s, "tcp://0.0.0.0:0"),
+				 TETHER_E_INSECURE);
+		tether_server_free(s);
+	}
 	/* tls:// without a TLS configuration: nothing to verify with. */
 	assert_int_equal(tether_client_connect("tls://127.0.0.1:1", NULL, &c),
 			 TETHER_E_INVAL);
