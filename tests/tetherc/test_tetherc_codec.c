@@ -194,6 +194,74 @@ static void ranges(void **state)
 	tether_arena_free(a);
 }
 
+static void primitives(void **state)
+{
+	(void)state;
+	prims v;
+	memset(&v, 0, sizeof(v));
+	v.i = -5;
+	v.u = 4000000000u;
+	v.h = INT64_MIN;
+	v.uh = UINT64_MAX;
+	v.f = 1.5f;
+	v.dbl = -2.25;
+	v.q.b[0] = 0x40;
+	v.q.b[15] = 1;
+	v.b = true;
+	v.ch = -128;
+	v.uch = 255;
+	v.sh = -32768;
+	v.ush = 65535;
+	memcpy(v.fix, "abc", 3);
+	v.var.var_len = 5;
+	v.var.var_val = "12345";
+	v.str = "hello";
+	v.ints[0] = 1;
+	v.ints[1] = -1;
+	color cs[2] = { RED, BLUE };
+	v.colors.colors_len = 2;
+	v.colors.colors_val = cs;
+	v.opt_maybe.present = true;
+	v.opt_maybe.maybe_u.value = 7;
+	pick pk = { .c = GREEN, .pick_u.level = 3 };
+	v.opt_pick = &pk;
+	uint8_t buf[256];
+	tether_enc e;
+	tether_enc_init_fixed(&e, buf, sizeof(buf));
+	assert_int_equal(prims_encode(&e, &v), TETHER_OK);
+	/* i u h uh f dbl q b = 56; ch uch sh ush = 16; fix 4; var 4+8;
+	 * str 4+8; ints 8; colors 4+8; opt_maybe 4+8; opt_pick 4+4+4 */
+	assert_int_equal(e.len, 144);
+	assert_int_equal(buf[56 + 3], 0x80); /* char -128 as the XDR int 0xffffff80 */
+	assert_int_equal(buf[56], 0xff);
+
+	tether_arena *a;
+	assert_int_equal(tether_arena_new(4096, &a), TETHER_OK);
+	tether_dec d;
+	prims w;
+	tether_dec_init(&d, buf, e.len, a);
+	assert_int_equal(prims_decode(&d, &w), TETHER_OK);
+	assert_int_equal(d.left, 0);
+	assert_true(w.i == -5 && w.u == 4000000000u && w.h == INT64_MIN && w.uh == UINT64_MAX);
+	assert_true(w.f == 1.5f && w.dbl == -2.25 && memcmp(&w.q, &v.q, 16) == 0);
+	assert_true(w.b && w.ch == -128 && w.uch == 255 && w.sh == -32768 && w.ush == 65535);
+	assert_memory_equal(w.fix, "abc", 3);
+	assert_int_equal(w.var.var_len, 5);
+	assert_memory_equal(w.var.var_val, "12345", 5);
+	assert_string_equal(w.str, "hello");
+	assert_int_equal(w.colors.colors_val[1], BLUE);
+	assert_int_equal(w.opt_maybe.maybe_u.value, 7);
+	assert_non_null(w.opt_pick);
+	assert_int_equal(w.opt_pick->pick_u.level, 3);
+
+	/* unsigned char 256 on the wire is out of range. */
+	buf[56 + 4 + 2] = 1;
+	buf[56 + 4 + 3] = 0;
+	tether_dec_init(&d, buf, e.len, a);
+	assert_int_equal(prims_decode(&d, &w), TETHER_E_XDR_RANGE);
+	tether_arena_free(a);
+}
+
 static tether_status h_add(tether_call_ctx *ctx, const list_add_1_argument *arg,
 			   int32_t *res)
 {
@@ -269,7 +337,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(list_roundtrip), cmocka_unit_test(typedef_list),
-		cmocka_unit_test(alias_list),
+		cmocka_unit_test(alias_list),     cmocka_unit_test(primitives),
 		cmocka_unit_test(depth_limit),    cmocka_unit_test(ranges),
 		cmocka_unit_test(descriptors),    cmocka_unit_test(source_text),
 	};
