@@ -191,5 +191,19 @@ check "TLS without a client certificate is refused" eval 'rc_is 3'
 run ping "$TLS" 0x20000E01 --ca "$P/ca.pem" --cert "$P/alice.pem"
 check "--cert without --key" eval 'rc_is 2 && err_has "go together"'
 
+# Every server stops cleanly on SIGTERM and said nothing on stderr (under
+# the sanitizer build, a leak or error report would land there).
+for i in "${!PIDS[@]}"; do
+	kill "${PIDS[$i]}" 2>/dev/null
+	wait "${PIDS[$i]}"
+	RC=$? OUT="" ERR=""
+	check "server $i stopped cleanly" rc_is 0
+done
+for f in "$WORK"/*.err; do
+	OUT="" ERR=$(cat "$f") RC=0
+	check "nothing on the stderr of $(basename "$f")" eval '[ -z "$ERR" ]'
+done
+PIDS=()
+
 echo "$((total - fails))/$total passed"
 [ "$fails" -eq 0 ]

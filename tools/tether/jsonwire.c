@@ -200,7 +200,7 @@ static tether_status unwire(tjx *x, tether_status st)
 	return tjx_fail(x, st, "cannot decode: %s", tether_strerror(st));
 }
 
-static tether_status made(tjx *x, tj_value *v, tj_value **out)
+static tether_status wire_made(tjx *x, tj_value *v, tj_value **out)
 {
 	if (v == NULL)
 		return tjx_nomem(x);
@@ -258,19 +258,19 @@ static tether_status dec_scalar(tjx *x, const tether_type_desc *t,
 	switch (t->kind) {
 	case TETHER_T_FLOAT:
 		TT_TRY(unwire(x, tether_dec_float(d, &f)));
-		return made(x, tjx_real_json(x, f, true), out);
+		return wire_made(x, tjx_real_json(x, f, true), out);
 	case TETHER_T_DOUBLE:
 		TT_TRY(unwire(x, tether_dec_double(d, &db)));
-		return made(x, tjx_real_json(x, db, false), out);
+		return wire_made(x, tjx_real_json(x, db, false), out);
 	case TETHER_T_QUAD:
 		TT_TRY(unwire(x, tether_dec_quad(d, &q)));
-		return made(x, tjx_hex_json(x, q.b, 16), out);
+		return wire_made(x, tjx_hex_json(x, q.b, 16), out);
 	default:
 		TT_TRY(dec_int(x, t, d, &v));
 		if (t->kind == TETHER_T_ENUM && !enum_known(t, v))
 			return tjx_fail(x, TETHER_E_XDR_RANGE, "%lld is not a value of enum %s",
 					(long long)v, t->name ? t->name : "");
-		return made(x, tjx_int_json(x, t, v), out);
+		return wire_made(x, tjx_int_json(x, t, v), out);
 	}
 }
 
@@ -282,17 +282,17 @@ static tether_status dec_bytes(tjx *x, const tether_type_desc *t,
 	char *s;
 	if (t->kind == TETHER_T_STRING) {
 		TT_TRY(unwire(x, tether_dec_string(d, &s, t->bound)));
-		return made(x, tj_new_string(x->a, s, strlen(s)), out);
+		return wire_made(x, tj_new_string(x->a, s, strlen(s)), out);
 	}
 	if (t->kind == TETHER_T_OPAQUE) {
 		TT_TRY(unwire(x, tether_dec_opaque_borrow(d, &p, &n, t->bound)));
-		return made(x, tjx_hex_json(x, p, n), out);
+		return wire_made(x, tjx_hex_json(x, p, n), out);
 	}
 	uint8_t *buf = tether_arena_alloc(x->a, t->bound);
 	if (buf == NULL && t->bound > 0)
 		return tjx_nomem(x);
 	TT_TRY(unwire(x, tether_dec_fopaque(d, buf, t->bound)));
-	return made(x, tjx_hex_json(x, buf, t->bound), out);
+	return wire_made(x, tjx_hex_json(x, buf, t->bound), out);
 }
 
 /* The fewest bytes an item of t takes on the wire, for the array count
@@ -404,7 +404,7 @@ static tether_status dec_composite(tjx *x, const tether_type_desc *t,
 	case TETHER_T_OPTIONAL:
 		TT_TRY(unwire(x, tether_dec_optional(d, &present)));
 		if (!present)
-			return made(x, tj_new(x->a, TJ_NULL), out);
+			return wire_made(x, tj_new(x->a, TJ_NULL), out);
 		return tjx_decode(x, t->elem, d, out);
 	case TETHER_T_STRUCT:
 		return dec_struct(x, t, d, out);
@@ -420,7 +420,7 @@ tether_status tjx_decode(tjx *x, const tether_type_desc *t, tether_dec *d,
 {
 	switch (t->kind) {
 	case TETHER_T_VOID:
-		return made(x, tj_new(x->a, TJ_NULL), out);
+		return wire_made(x, tj_new(x->a, TJ_NULL), out);
 	case TETHER_T_STRING:
 	case TETHER_T_FOPAQUE:
 	case TETHER_T_OPAQUE:
