@@ -470,6 +470,10 @@ static tether_status pump(tether_client *c, uint32_t wait_ms)
 				   ? tt_io_block_round(c->conn.bx, wait_ms)
 				   : tt_conn_status(c->conn.eng);
 	tt_rconn_drain(&c->conn);
+	/* Replies to callbacks made during the drain go out now, not at
+	 * this thread's next call (the server's deadline is running). */
+	if (c->conn.bx != NULL)
+		(void)tt_io_xport_flush(c->conn.bx);
 	return st;
 }
 

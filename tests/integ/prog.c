@@ -90,6 +90,12 @@ static tether_status inv_hold(tether_call_ctx *ctx, const void *h,
 	return H(h)->hold(ctx, arg, res);
 }
 
+static tether_status inv_fire(tether_call_ctx *ctx, const void *h,
+			      const void *arg, void *res)
+{
+	return H(h)->fire(ctx, arg, res);
+}
+
 static tether_status inv_notify(tether_call_ctx *ctx, const void *h,
 				const void *arg, void *res)
 {
@@ -108,6 +114,7 @@ static const tether_proc_desc v1_procs[] = {
 	PROC("SUBSCRIBE", 1, TP_SUBSCRIBE, &t_sub, &t_uint, inv_sub),
 	PROC("WHOAMI", 1, TP_WHOAMI, &t_void, &t_uint, inv_whoami),
 	PROC("HOLD", 1, TP_HOLD, &t_uint, &t_uint, inv_hold),
+	PROC("FIRE", 1, TP_FIRE, &t_uint, &t_uint, inv_fire),
 };
 
 static const tether_proc_desc v2_procs[] = {
@@ -134,6 +141,7 @@ const tether_proc_desc *const tp_slow_pd = &v1_procs[2];
 const tether_proc_desc *const tp_sub_pd = &v1_procs[3];
 const tether_proc_desc *const tp_whoami_pd = &v1_procs[4];
 const tether_proc_desc *const tp_hold_pd = &v1_procs[5];
+const tether_proc_desc *const tp_fire_pd = &v1_procs[6];
 const tether_proc_desc *const tp_notify_pd = &cb_procs[1];
 const tether_proc_desc *const tp_v2_slow_pd = &v2_procs[2];
 

@@ -196,8 +196,30 @@ static tether_status h_hold(tether_call_ctx *ctx, const uint32_t *a,
 	return TETHER_E_DEFERRED;
 }
 
-static const tp_handlers handlers = {h_echo, h_slow, h_subscribe, h_whoami,
-				     h_hold};
+/* FIRE: one callback, and the reply at once without waiting for it; the
+ * callback's outcome is recorded for the test. */
+static _Atomic int g_fire_status = -1;
+
+static void fire_done(tether_status st, void *res, void *ud)
+{
+	(void)res;
+	(void)ud;
+	g_fire_status = (int)st;
+}
+
+static tether_status h_fire(tether_call_ctx *ctx, const uint32_t *size,
+			    uint32_t *r)
+{
+	static uint8_t bytes[64];
+	tp_bytes b = {*size < sizeof bytes ? *size : sizeof bytes, bytes};
+	*r = (uint32_t)tether_call_async(tether_ctx_conn(ctx), tp_notify_pd,
+					 &b, 300, (tether_generic_fn)fire_done,
+					 NULL);
+	return TETHER_OK;
+}
+
+static const tp_handlers handlers = {h_echo,   h_slow, h_subscribe,
+				     h_whoami, h_hold, h_fire};
 
 /* ---- client callback handler -------------------------------------------- */
 
@@ -1003,6 +1025,31 @@ static void test_idle_then_deadlines(void **state)
 	tether_server_free(f.s);
 }
 
+/* A blocking-mode client answers a callback that arrived with its own
+ * reply at once, not at its next call. */
+static void test_callback_with_reply(void **state)
+{
+	fixture *f = *state;
+	tether_client *c = connect_ok(f->unix_ep);
+	uint32_t size = 16, r = 99;
+
+	assert_int_equal(tether_client_register(c, &tp_cb_v1, &cb_handlers,
+						NULL),
+			 TETHER_OK);
+	for (int i = 0; i < 5; i++) {
+		g_fire_status = -1;
+		assert_int_equal(tether_call(c, tp_fire_pd, &size, &r, NULL, 0),
+				 TETHER_OK);
+		assert_int_equal(r, TETHER_OK); /* the callback was sent */
+		/* No I/O from this thread now; the callback deadline is
+		 * 300 ms. */
+		for (int k = 0; k < 100 && g_fire_status < 0; k++)
+			sleep_ms(10);
+		assert_int_equal(g_fire_status, TETHER_OK);
+	}
+	tether_client_free(c);
+}
+
 /* ---- identity, stop ----------------------------------------------------- */
 
 static void test_peercred(void **state)
@@ -1166,6 +1213,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test(test_black_hole),
 		cmocka_unit_test_setup_teardown(test_peercred, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_callback_with_reply, setup,
+						teardown),
 		cmocka_unit_test(test_max_connections),
 		cmocka_unit_test(test_idle_then_deadlines),
 		cmocka_unit_test_setup_teardown(test_idle_footprint, setup,
