@@ -85,10 +85,26 @@ tether_peer_identity *sfx_none_identity(void)
 /* ---- counting allocator --------------------------------------------------- */
 
 static atomic_size_t live;
+static atomic_long fail_countdown = -1; /* -1: never fail */
+static atomic_bool fail_fired;
+
+/* True when this allocation is the one chosen to fail. */
+static bool should_fail(void)
+{
+	long c = atomic_load(&fail_countdown);
+	if (c < 0)
+		return false;
+	atomic_store(&fail_countdown, c - 1);
+	if (c == 0)
+		atomic_store(&fail_fired, true);
+	return c == 0;
+}
 
 static void *c_alloc(size_t n, void *ud)
 {
 	(void)ud;
+	if (should_fail())
+		return NULL;
 	void *p = malloc(n);
 	if (p != NULL)
 		atomic_fetch_add(&live, n);
@@ -98,6 +114,8 @@ static void *c_alloc(size_t n, void *ud)
 static void *c_realloc(void *p, size_t old_n, size_t new_n, void *ud)
 {
 	(void)ud;
+	if (should_fail())
+		return NULL;
 	void *q = realloc(p, new_n);
 	if (q != NULL) {
 		atomic_fetch_sub(&live, old_n);
@@ -118,6 +136,17 @@ void sfx_count_allocs(bool on)
 {
 	static const tether_allocator a = {c_alloc, c_realloc, c_free, NULL};
 	tether_set_allocator(on ? &a : NULL);
+}
+
+void sfx_fail_alloc(long n)
+{
+	atomic_store(&fail_fired, false);
+	atomic_store(&fail_countdown, n);
+}
+
+bool sfx_fail_fired(void)
+{
+	return atomic_load(&fail_fired);
 }
 
 size_t sfx_live_bytes(void)

@@ -21,6 +21,11 @@ tether_peer_identity *sfx_none_identity(void);
 /* Installs an allocator counting live bytes (sfx_live_bytes()). */
 void sfx_count_allocs(bool on);
 size_t sfx_live_bytes(void);
+/* With counting on: the allocation after n more succeed fails (0: the
+ * next one); -1 turns failures off. */
+void sfx_fail_alloc(long n);
+/* Whether the failure set by sfx_fail_alloc() happened. */
+bool sfx_fail_fired(void);
 
 /* A flat JSON object: keys in order, each value a decoded string, a raw
  * number/true/false, or null. */
