@@ -288,8 +288,8 @@ void tether_client_free(tether_client *c)
 	} else {
 		/* Outstanding async calls complete here, on this thread. */
 		uv_mutex_lock(&c->mu);
+		tt_io_xport_finish(&c->x); /* TLS: close_notify */
 		tt_conn_abort(c->conn.eng, TETHER_E_CLOSED);
-		(void)tt_io_xport_flush(&c->x); /* e.g. a TLS alert */
 		tt_rconn_drain(&c->conn);
 		uv_mutex_unlock(&c->mu);
 	}

@@ -113,8 +113,9 @@ void tt_io_conn_update(tt_io_conn *ic)
 	ic->updating = false;
 	if (tt_conn_closed(ic->x.eng)) {
 		ic->cbs.on_events(ic->ud); /* drain up to TT_EV_CLOSED */
-		/* Last words (a reject, an alert) if the socket takes them. */
-		(void)tt_io_xport_flush(&ic->x);
+		/* Last words (a reject, an alert, close_notify) if the
+		 * socket takes them. */
+		tt_io_xport_finish(&ic->x);
 		close_handles(ic);
 		return;
 	}

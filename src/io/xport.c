@@ -185,6 +185,19 @@ tether_status tt_io_xport_flush(tt_io_xport *x)
 	return st == TETHER_E_NEED_MORE ? st : transport_failed(x, st);
 }
 
+void tt_io_xport_finish(tt_io_xport *x)
+{
+	if (x->fd < 0 || x->eng == NULL)
+		return;
+	if (x->phase == TT_XP_TLS && x->tls != NULL &&
+	    tt_tls_get_state(x->tls) == TT_TLS_OPEN) {
+		(void)flush_tls(x); /* pending replies first */
+		if (tt_tls_close(x->tls) != TETHER_OK)
+			return;
+	}
+	(void)tt_io_xport_flush(x);
+}
+
 /* ---- reading -------------------------------------------------------------- */
 
 static tether_status feed_plain(tt_io_xport *x, const uint8_t *p, size_t n,

@@ -56,6 +56,9 @@ typedef struct tt_io_xport {
  * TETHER_E_PEER_IDENTITY (no name to verify). */
 tether_status tt_io_xport_init(tt_io_xport *x, int fd, tt_conn *eng,
 			       const tt_io_sec *sec, uint64_t now_ms);
+/* Last words before the socket closes: what the engine still queued and,
+ * on TLS, a close_notify; best effort, never waits. */
+void tt_io_xport_finish(tt_io_xport *x);
 /* Frees the filter and buffers (not the fd, not the engine). */
 void tt_io_xport_free(tt_io_xport *x);
 
