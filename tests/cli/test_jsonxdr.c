@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include <tether/alloc.h>
+
 #include "jsonxdr.h"
 #include "mount.h"
 #include "notify.h"
@@ -391,6 +393,141 @@ static void bad_wire_fails_cleanly(void **state)
 	tether_arena_free(a);
 }
 
+/* ---- long recursive lists, depth limit -------------------------------------- */
+
+static char *list_text(size_t n, size_t *len)
+{
+	static const char head[] = "{\"ex_dir\":\"/d\",\"ex_groups\":null,\"ex_next\":";
+	size_t cap = n * (sizeof(head) + 1) + 8;
+	char *t = test_malloc(cap), *p = t;
+	for (size_t i = 0; i < n; i++)
+		memcpy(p, head, sizeof(head) - 1), p += sizeof(head) - 1;
+	memcpy(p, "null", 4), p += 4;
+	memset(p, '}', n), p += n;
+	*len = (size_t)(p - t);
+	return t;
+}
+
+static void long_list(void **state)
+{
+	(void)state;
+	tether_arena *a;
+	tj_value *v;
+	tj_limits lim = { 1u << 20, 1000 };
+	size_t len;
+	assert_int_equal(tether_arena_new(16u << 20, &a), TETHER_OK);
+	/* 900 nodes: within the 1000 levels the CLI allows */
+	char *t = list_text(900, &len);
+	assert_int_equal(tj_parse(t, len, &lim, a, &v, NULL), TETHER_OK);
+	round_trip(&exports_desc, v);
+	test_free(t);
+	/* 1001 nodes: refused with a depth error, no crash */
+	t = list_text(1001, &len);
+	lim.max_depth = 2000;
+	assert_int_equal(tj_parse(t, len, &lim, a, &v, NULL), TETHER_OK);
+	exports ex = NULL;
+	tjx x;
+	tjx_init(&x, a, "$");
+	assert_int_equal(tjx_from_json(&x, &exports_desc, v, &ex), TETHER_E_DEPTH);
+	assert_non_null(strstr(x.msg, "nested deeper than 1000 levels"));
+	tjx_init(&x, a, "$");
+	tether_enc e;
+	tether_enc_init_growable(&e, 1u << 20);
+	assert_int_equal(tjx_encode(&x, &exports_desc, v, &e), TETHER_E_DEPTH);
+	tether_enc_release(&e);
+	test_free(t);
+	tether_arena_free(a);
+}
+
+/* ---- memory failures: every budget, every failed allocation ------------------ */
+
+static const char sweep_text[] =
+	"{\"ex_dir\": \"/srv\", \"ex_groups\": {\"gr_name\": \"admins\","
+	" \"gr_next\": null}, \"ex_next\": {\"ex_dir\": \"/home\","
+	" \"ex_groups\": null, \"ex_next\": null}}";
+
+/* Parse, JSON -> C, C -> JSON, JSON -> XDR, XDR -> JSON under an arena of
+ * the given budget: each step succeeds or fails with a memory status. */
+static bool all_steps(size_t budget)
+{
+	tether_arena *a;
+	tj_value *v, *w;
+	tjx x;
+	tether_enc e;
+	tether_dec d;
+	exports ex = NULL;
+	bool done = false;
+	tether_status st;
+	if (tether_arena_new(budget, &a) != TETHER_OK)
+		return false;
+	tjx_init(&x, a, "$");
+	tether_enc_init_growable(&e, 1u << 16);
+	if ((st = tj_parse(sweep_text, strlen(sweep_text), NULL, a, &v, NULL)) != TETHER_OK)
+		goto out;
+	if ((st = tjx_from_json(&x, &exports_desc, v, &ex)) != TETHER_OK)
+		goto out;
+	if ((st = tjx_to_json(&x, &exports_desc, &ex, &w)) != TETHER_OK)
+		goto out;
+	assert_true(tj_equal(v, w));
+	if ((st = tjx_encode(&x, &exports_desc, v, &e)) != TETHER_OK)
+		goto out;
+	tether_dec_init(&d, e.buf, e.len, a);
+	if ((st = tjx_decode(&x, &exports_desc, &d, &w)) != TETHER_OK)
+		goto out;
+	assert_true(tj_equal(v, w));
+	done = true;
+out:
+	if (!done)
+		assert_true(st == TETHER_E_BUDGET || st == TETHER_E_NOMEM);
+	tether_enc_release(&e);
+	tether_arena_free(a);
+	return done;
+}
+
+static long fail_at, allocs;
+
+static void *failing_alloc(size_t n, void *ud)
+{
+	(void)ud;
+	return ++allocs == fail_at ? NULL : test_malloc(n);
+}
+
+static void *failing_realloc(void *p, size_t o, size_t n, void *ud)
+{
+	(void)ud, (void)o;
+	return ++allocs == fail_at ? NULL : test_realloc(p, n);
+}
+
+static void failing_free(void *p, size_t n, void *ud)
+{
+	(void)ud, (void)n;
+	if (p != NULL)
+		test_free(p);
+}
+
+static void memory_failures(void **state)
+{
+	(void)state;
+	size_t budget = 0;
+	while (!all_steps(budget)) {
+		budget += 16;
+		assert_true(budget < (1u << 20));
+	}
+	print_message("all steps fit in a budget of %zu bytes\n", budget);
+	/* the allocator failing at the 1st, 2nd, ... call (cmocka's
+	 * test_malloc also reports any leak) */
+	const tether_allocator fa = { failing_alloc, failing_realloc, failing_free, NULL };
+	tether_set_allocator(&fa);
+	bool ok = false;
+	for (fail_at = 1; !ok && fail_at < 1000; fail_at++) {
+		allocs = 0;
+		ok = all_steps(1u << 20);
+	}
+	tether_set_allocator(NULL);
+	assert_true(ok);
+	assert_true(fail_at > 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +536,8 @@ int main(void)
 		cmocka_unit_test(mount_exports_list),
 		cmocka_unit_test(errors_name_the_path),
 		cmocka_unit_test(bad_wire_fails_cleanly),
+		cmocka_unit_test(long_list),
+		cmocka_unit_test(memory_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -164,6 +164,7 @@ static tether_status enc_composite(tjx *x, const tether_type_desc *t,
 tether_status tjx_encode(tjx *x, const tether_type_desc *t, const tj_value *v,
 			 tether_enc *e)
 {
+	tether_status st;
 	const char *s;
 	switch (t->kind) {
 	case TETHER_T_VOID:
@@ -175,14 +176,20 @@ tether_status tjx_encode(tjx *x, const tether_type_desc *t, const tj_value *v,
 	case TETHER_T_STRING:
 		TT_TRY(tjx_json_string(x, t, v, &s));
 		return wire(x, tether_enc_string(e, s, t->bound));
+	case TETHER_T_OPTIONAL:
+	case TETHER_T_TYPEDEF:
+		/* Not a JSON level; chains of these end at a struct, union or
+		 * array (XDR has no other recursion), which count. */
+		TT_TRY(tjx_step(x));
+		st = enc_composite(x, t, v, e);
+		x->chain--;
+		return st;
 	case TETHER_T_FARRAY:
 	case TETHER_T_VARRAY:
-	case TETHER_T_OPTIONAL:
 	case TETHER_T_STRUCT:
-	case TETHER_T_UNION:
-	case TETHER_T_TYPEDEF: {
+	case TETHER_T_UNION: {
 		TT_TRY(tjx_enter(x));
-		tether_status st = enc_composite(x, t, v, e);
+		st = enc_composite(x, t, v, e);
 		tjx_leave(x);
 		return st;
 	}
@@ -373,8 +380,9 @@ static tether_status dec_union(tjx *x, const tether_type_desc *t,
 	TT_TRY(tjx_decode(x, df->type, d, &dj));
 	tjx_pop(x, old);
 	int64_t dv;
-	tjx tmp = *x; /* reuse the JSON -> integer rule on what was decoded */
-	TT_TRY(tjx_json_int(&tmp, tjx_resolve(df->type), dj, &dv));
+	/* The JSON -> integer rule applied to what was just decoded (an enum
+	 * was checked against its values already, so this cannot fail). */
+	TT_TRY(tjx_json_int(x, tjx_resolve(df->type), dj, &dv));
 	const tether_arm_desc *arm = tjx_arm(t, dv);
 	if (arm == NULL)
 		return tjx_fail(x, TETHER_E_XDR_RANGE, "no arm of union %s for %s = %lld",
@@ -418,6 +426,7 @@ static tether_status dec_composite(tjx *x, const tether_type_desc *t,
 tether_status tjx_decode(tjx *x, const tether_type_desc *t, tether_dec *d,
 			 tj_value **out)
 {
+	tether_status st;
 	switch (t->kind) {
 	case TETHER_T_VOID:
 		return wire_made(x, tj_new(x->a, TJ_NULL), out);
@@ -425,14 +434,20 @@ tether_status tjx_decode(tjx *x, const tether_type_desc *t, tether_dec *d,
 	case TETHER_T_FOPAQUE:
 	case TETHER_T_OPAQUE:
 		return dec_bytes(x, t, d, out);
+	case TETHER_T_OPTIONAL:
+	case TETHER_T_TYPEDEF:
+		/* Not a JSON level; chains of these end at a struct, union or
+		 * array (XDR has no other recursion), which count. */
+		TT_TRY(tjx_step(x));
+		st = dec_composite(x, t, d, out);
+		x->chain--;
+		return st;
 	case TETHER_T_FARRAY:
 	case TETHER_T_VARRAY:
-	case TETHER_T_OPTIONAL:
 	case TETHER_T_STRUCT:
-	case TETHER_T_UNION:
-	case TETHER_T_TYPEDEF: {
+	case TETHER_T_UNION: {
 		TT_TRY(tjx_enter(x));
-		tether_status st = dec_composite(x, t, d, out);
+		st = dec_composite(x, t, d, out);
 		tjx_leave(x);
 		return st;
 	}

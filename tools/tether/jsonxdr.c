@@ -100,6 +100,14 @@ void tjx_leave(tjx *x)
 	x->depth--;
 }
 
+tether_status tjx_step(tjx *x)
+{
+	if (x->chain >= 4u * x->max_depth + 64)
+		return tjx_fail(x, TETHER_E_DEPTH, "optional/typedef chain too long");
+	x->chain++;
+	return TETHER_OK;
+}
+
 const tether_type_desc *tjx_resolve(const tether_type_desc *t)
 {
 	/* Typedef chains are finite (tetherc refuses cycles); 64 is plenty. */
@@ -605,6 +613,7 @@ static tether_status composite_from(tjx *x, const tether_type_desc *t,
 tether_status tjx_from_json(tjx *x, const tether_type_desc *t,
 			    const tj_value *v, void *out)
 {
+	tether_status st;
 	const char *s;
 	switch (t->kind) {
 	case TETHER_T_VOID:
@@ -617,14 +626,20 @@ tether_status tjx_from_json(tjx *x, const tether_type_desc *t,
 		TT_TRY(tjx_json_string(x, t, v, &s));
 		put_ptr(out, s);
 		return TETHER_OK;
+	case TETHER_T_OPTIONAL:
+	case TETHER_T_TYPEDEF:
+		/* Not a JSON level; chains of these end at a struct, union or
+		 * array (XDR has no other recursion), which count. */
+		TT_TRY(tjx_step(x));
+		st = composite_from(x, t, v, out);
+		x->chain--;
+		return st;
 	case TETHER_T_FARRAY:
 	case TETHER_T_VARRAY:
-	case TETHER_T_OPTIONAL:
 	case TETHER_T_STRUCT:
-	case TETHER_T_UNION:
-	case TETHER_T_TYPEDEF: {
+	case TETHER_T_UNION: {
 		TT_TRY(tjx_enter(x));
-		tether_status st = composite_from(x, t, v, out);
+		st = composite_from(x, t, v, out);
 		tjx_leave(x);
 		return st;
 	}
@@ -760,6 +775,7 @@ static tether_status composite_to(tjx *x, const tether_type_desc *t,
 tether_status tjx_to_json(tjx *x, const tether_type_desc *t, const void *in,
 			  tj_value **out)
 {
+	tether_status st;
 	const char *s;
 	switch (t->kind) {
 	case TETHER_T_VOID:
@@ -773,14 +789,20 @@ tether_status tjx_to_json(tjx *x, const tether_type_desc *t, const void *in,
 		if (s == NULL)
 			return tjx_fail(x, TETHER_E_INVAL, "NULL string");
 		return made(x, tj_new_string(x->a, s, strlen(s)), out);
+	case TETHER_T_OPTIONAL:
+	case TETHER_T_TYPEDEF:
+		/* Not a JSON level; chains of these end at a struct, union or
+		 * array (XDR has no other recursion), which count. */
+		TT_TRY(tjx_step(x));
+		st = composite_to(x, t, in, out);
+		x->chain--;
+		return st;
 	case TETHER_T_FARRAY:
 	case TETHER_T_VARRAY:
-	case TETHER_T_OPTIONAL:
 	case TETHER_T_STRUCT:
-	case TETHER_T_UNION:
-	case TETHER_T_TYPEDEF: {
+	case TETHER_T_UNION: {
 		TT_TRY(tjx_enter(x));
-		tether_status st = composite_to(x, t, in, out);
+		st = composite_to(x, t, in, out);
 		tjx_leave(x);
 		return st;
 	}

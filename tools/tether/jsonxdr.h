@@ -26,6 +26,7 @@
 typedef struct tjx {
 	tether_arena *a; /* memory for the values made (C or JSON) */
 	unsigned depth, max_depth;
+	unsigned chain; /* optional/typedef steps on the way, guarded too */
 	size_t plen;
 	char path[240];
 	char msg[400]; /* after a failure: "PATH: what was wrong" */
@@ -67,6 +68,10 @@ size_t tjx_push_index(tjx *x, size_t i);
 void tjx_pop(tjx *x, size_t old);
 tether_status tjx_enter(tjx *x);
 void tjx_leave(tjx *x);
+/* Optional and typedef steps do not nest in JSON and are not counted as
+ * depth, but a malformed descriptor cycle through them alone must still
+ * stop: at most 4 * max_depth + 64 of them at once. */
+tether_status tjx_step(tjx *x);
 
 /* Integers of kind INT/UINT/HYPER/UHYPER/ENUM/BOOL as one int64/uint64:
  * the JSON value checked against t's range (enum: its name or a declared
