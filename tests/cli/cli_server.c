@@ -22,7 +22,8 @@
 #include "mount.h"
 #include "notify.h"
 
-/* ---- ECHO_PROG ------------------------------------------------------------- */
+/* ---- ECHO_PROG -------------------------------------------------------------
+ */
 
 static tether_status echo_ping_h(tether_call_ctx *ctx)
 {
@@ -38,9 +39,10 @@ static tether_status echo_h(tether_call_ctx *ctx, const echo_bytes *a,
 	return TETHER_OK;
 }
 
-static const echo_prog_1_handlers echo_handlers = { echo_ping_h, echo_h };
+static const echo_prog_1_handlers echo_handlers = {echo_ping_h, echo_h};
 
-/* ---- NOTIFY_PROG: SUBSCRIBE calls back, then replies ------------------------ */
+/* ---- NOTIFY_PROG: SUBSCRIBE calls back, then replies ------------------------
+ */
 
 typedef struct sub {
 	tether_call_ctx *ctx;
@@ -90,7 +92,8 @@ static tether_status subscribe_h(tether_call_ctx *ctx, const subscribe_args *a,
 	if (a->count > 64 || a->size > 65536)
 		return TETHER_E_INVAL;
 	sub *s = calloc(1, sizeof(*s));
-	if (s == NULL || (s->payload.notify_bytes_val = calloc(1, a->size + 1)) == NULL) {
+	if (s == NULL ||
+	    (s->payload.notify_bytes_val = calloc(1, a->size + 1)) == NULL) {
 		free(s);
 		return TETHER_E_NOMEM;
 	}
@@ -106,9 +109,11 @@ static tether_status notify_ping_h(tether_call_ctx *ctx)
 	return TETHER_OK;
 }
 
-static const notify_prog_1_handlers notify_handlers = { notify_ping_h, subscribe_h };
+static const notify_prog_1_handlers notify_handlers = {notify_ping_h,
+						       subscribe_h};
 
-/* ---- MOUNTPROG ------------------------------------------------------------- */
+/* ---- MOUNTPROG -------------------------------------------------------------
+ */
 
 static tether_status mnt_null_h(tether_call_ctx *ctx)
 {
@@ -131,23 +136,24 @@ static tether_status mnt_h(tether_call_ctx *ctx, const dirpath *a, fhstatus *r)
 
 static tether_status export_h(tether_call_ctx *ctx, exports *r)
 {
-	static char d1[] = "/srv", d2[] = "/home", d3[] = "/tmp", g1[] = "admins",
-		    g2[] = "ops";
-	static groupnode gn2 = { g2, NULL }, gn1 = { g1, &gn2 };
-	static exportnode e3 = { d3, NULL, NULL }, e2 = { d2, NULL, &e3 },
-			  e1 = { d1, &gn1, &e2 };
+	static char d1[] = "/srv", d2[] = "/home", d3[] = "/tmp",
+		    g1[] = "admins", g2[] = "ops";
+	static groupnode gn2 = {g2, NULL}, gn1 = {g1, &gn2};
+	static exportnode e3 = {d3, NULL, NULL}, e2 = {d2, NULL, &e3},
+			  e1 = {d1, &gn1, &e2};
 	(void)ctx;
 	*r = &e1;
 	return TETHER_OK;
 }
 
 static const mountprog_1_handlers mount_handlers = {
-	.mountproc_null = mnt_null_h,
-	.mountproc_mnt = mnt_h,
-	.mountproc_export = export_h,
+    .mountproc_null = mnt_null_h,
+    .mountproc_mnt = mnt_h,
+    .mountproc_export = export_h,
 };
 
-/* ---- main ------------------------------------------------------------------ */
+/* ---- main ------------------------------------------------------------------
+ */
 
 static int fail(const char *what, tether_status st)
 {
@@ -189,7 +195,7 @@ int main(int argc, char **argv)
 	tether_tls_config *tls = NULL;
 	char ep[256];
 	sigset_t set;
-	struct timespec limit = { 60, 0 };
+	struct timespec limit = {60, 0};
 	if (argc != 2 && argc != 5) {
 		fprintf(stderr, "usage: cli_server ENDPOINT [CERT KEY CA]\n");
 		return 2;

@@ -35,7 +35,8 @@ static tj_value *ok(const char *text)
 	tj_error err;
 	tether_status st = tj_parse(text, strlen(text), NULL, arena, &v, &err);
 	if (st != TETHER_OK)
-		print_message("'%s': %u:%u: %s\n", text, err.line, err.col, err.msg);
+		print_message("'%s': %u:%u: %s\n", text, err.line, err.col,
+			      err.msg);
 	assert_int_equal(st, TETHER_OK);
 	return v;
 }
@@ -85,20 +86,24 @@ static void scalars(void **state)
 	assert_string_equal(write(ok("0.1"), 0), "0.1");
 	assert_string_equal(write(ok("1e300"), 0), "1e+300");
 	assert_string_equal(write(ok("2.0"), 0), "2.0");
-	assert_string_equal(write(tj_new_double(arena, (float)0.1, true), 0), "0.1");
+	assert_string_equal(write(tj_new_double(arena, (float)0.1, true), 0),
+			    "0.1");
 }
 
 static void strings(void **state)
 {
 	(void)state;
-	tj_value *v = ok("\"a\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"");
+	tj_value *v =
+	    ok("\"a\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"");
 	assert_int_equal(v->u.str.len, 1 + 1 + 1 + 1 + 5 + 2 + 4);
-	assert_memory_equal(v->u.str.s, "a\"\\/\b\f\n\r\t\xc3\xa9\xf0\x9f\x98\x80",
+	assert_memory_equal(v->u.str.s,
+			    "a\"\\/\b\f\n\r\t\xc3\xa9\xf0\x9f\x98\x80",
 			    v->u.str.len);
 	v = ok("\"x\\u0000y\"");
 	assert_int_equal(v->u.str.len, 3);
 	assert_string_equal(write(v, 0), "\"x\\u0000y\"");
-	assert_string_equal(write(ok("\"\xe2\x82\xac\""), 0), "\"\xe2\x82\xac\"");
+	assert_string_equal(write(ok("\"\xe2\x82\xac\""), 0),
+			    "\"\xe2\x82\xac\"");
 	/* invalid bytes written as U+FFFD */
 	assert_string_equal(write(tj_new_string(arena, "a\xff", 2), 0),
 			    "\"a\xef\xbf\xbd\"");
@@ -111,12 +116,15 @@ static void containers(void **state)
 	assert_int_equal(v->kind, TJ_OBJECT);
 	assert_int_equal(v->u.obj.n, 2);
 	assert_int_equal(tj_get(v, "a")->u.arr.n, 3);
-	assert_string_equal(write(v, 0), "{\"a\":[1,{\"b\":null},[]],\"c\":{}}");
-	assert_string_equal(write(v, 2),
-			    "{\n  \"a\": [\n    1,\n    {\n      \"b\": null\n    },\n"
-			    "    []\n  ],\n  \"c\": {}\n}");
+	assert_string_equal(write(v, 0),
+			    "{\"a\":[1,{\"b\":null},[]],\"c\":{}}");
+	assert_string_equal(
+	    write(v, 2),
+	    "{\n  \"a\": [\n    1,\n    {\n      \"b\": null\n    },\n"
+	    "    []\n  ],\n  \"c\": {}\n}");
 	assert_true(tj_equal(v, ok(write(v, 2))));
-	assert_false(tj_equal(v, ok("{\"a\": [1, {\"b\": null}, []], \"c\": []}")));
+	assert_false(
+	    tj_equal(v, ok("{\"a\": [1, {\"b\": null}, []], \"c\": []}")));
 }
 
 static void errors(void **state)
@@ -124,21 +132,26 @@ static void errors(void **state)
 	(void)state;
 	bad("", TETHER_E_INVAL, 1, 1, "expected a value, found end of input");
 	bad("{\"a\" 1}", TETHER_E_INVAL, 1, 6, "expected ':'");
-	bad("[1,\n 2,\n x]", TETHER_E_INVAL, 3, 2, "expected a value, found 'x'");
+	bad("[1,\n 2,\n x]", TETHER_E_INVAL, 3, 2,
+	    "expected a value, found 'x'");
 	bad("[1 2]", TETHER_E_INVAL, 1, 4, "expected ',' or ']'");
 	bad("[1,]", TETHER_E_INVAL, 1, 4, "expected a value");
 	bad("01", TETHER_E_INVAL, 1, 2, "end of input after the value");
 	bad("1.", TETHER_E_INVAL, 1, 3, "digit after '.'");
-	bad("18446744073709551616", TETHER_E_INVAL, 1, 1, "out of the 64-bit range");
-	bad("-9223372036854775809", TETHER_E_INVAL, 1, 1, "below the 64-bit range");
+	bad("18446744073709551616", TETHER_E_INVAL, 1, 1,
+	    "out of the 64-bit range");
+	bad("-9223372036854775809", TETHER_E_INVAL, 1, 1,
+	    "below the 64-bit range");
 	bad("1e400", TETHER_E_INVAL, 1, 1, "out of the double range");
 	bad("\"abc", TETHER_E_INVAL, 1, 1, "unterminated string");
 	bad("\"a\tb\"", TETHER_E_INVAL, 1, 3, "control character 0x09");
 	bad("\"\\x\"", TETHER_E_INVAL, 1, 2, "unknown escape");
 	bad("\"\\ud800\"", TETHER_E_INVAL, 1, 2, "high surrogate");
 	bad("\"\\udc00\"", TETHER_E_INVAL, 1, 2, "lone low surrogate");
-	bad("\"\xc0\xaf\"", TETHER_E_INVAL, 1, 2, "invalid UTF-8"); /* overlong */
-	bad("\"\xed\xa0\x80\"", TETHER_E_INVAL, 1, 2, "invalid UTF-8"); /* surrogate */
+	bad("\"\xc0\xaf\"", TETHER_E_INVAL, 1, 2,
+	    "invalid UTF-8"); /* overlong */
+	bad("\"\xed\xa0\x80\"", TETHER_E_INVAL, 1, 2,
+	    "invalid UTF-8"); /* surrogate */
 	bad("\"\xf4\x90\x80\x80\"", TETHER_E_INVAL, 1, 2, "invalid UTF-8");
 	bad("{\"a\":1,\n\"a\":2}", TETHER_E_INVAL, 2, 1, "duplicate key \"a\"");
 	bad("nul", TETHER_E_INVAL, 1, 1, "expected a value");
@@ -151,19 +164,22 @@ static void limits(void **state)
 	char deep[200];
 	tj_value *v;
 	tj_error err;
-	tj_limits lim = { 8, 64 };
+	tj_limits lim = {8, 64};
 	assert_int_equal(tj_parse("[1,2,3,4]", 9, &lim, arena, &v, &err),
 			 TETHER_E_TOO_LARGE);
 	memset(deep, '[', 65);
 	memset(deep + 65, ']', 65);
-	assert_int_equal(tj_parse(deep, 130, NULL, arena, &v, &err), TETHER_E_DEPTH);
+	assert_int_equal(tj_parse(deep, 130, NULL, arena, &v, &err),
+			 TETHER_E_DEPTH);
 	assert_non_null(strstr(err.msg, "nesting deeper than 64"));
-	assert_int_equal(tj_parse(deep + 1, 128, NULL, arena, &v, &err), TETHER_OK);
+	assert_int_equal(tj_parse(deep + 1, 128, NULL, arena, &v, &err),
+			 TETHER_OK);
 	/* an arena too small fails cleanly */
 	tether_arena *tiny;
 	assert_int_equal(tether_arena_new(64, &tiny), TETHER_OK);
-	assert_int_equal(tj_parse("[1,2,3,4,5,6,7,8]", 17, NULL, tiny, &v, &err),
-			 TETHER_E_BUDGET);
+	assert_int_equal(
+	    tj_parse("[1,2,3,4,5,6,7,8]", 17, NULL, tiny, &v, &err),
+	    TETHER_E_BUDGET);
 	tether_arena_free(tiny);
 	/* the writer's cap */
 	tj_buf b;
@@ -175,9 +191,9 @@ static void limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(scalars),    cmocka_unit_test(strings),
-		cmocka_unit_test(containers), cmocka_unit_test(errors),
-		cmocka_unit_test(limits),
+	    cmocka_unit_test(scalars),	  cmocka_unit_test(strings),
+	    cmocka_unit_test(containers), cmocka_unit_test(errors),
+	    cmocka_unit_test(limits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

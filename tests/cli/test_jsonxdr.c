@@ -22,7 +22,8 @@
 #include "mount.h"
 #include "notify.h"
 
-/* ---- seeded random JSON for a descriptor ---------------------------------- */
+/* ---- seeded random JSON for a descriptor ----------------------------------
+ */
 
 static uint64_t rng_state;
 
@@ -45,7 +46,10 @@ static tj_value *gen_int(tether_arena *a, const tether_type_desc *t)
 {
 	uint64_t r = rnd();
 	unsigned bits = t->kind == TETHER_T_HYPER || t->kind == TETHER_T_UHYPER
-				? 64 : t->size == 1 ? 8 : t->size == 2 ? 16 : 32;
+			    ? 64
+			: t->size == 1 ? 8
+			: t->size == 2 ? 16
+				       : 32;
 	bool sg = t->kind == TETHER_T_INT || t->kind == TETHER_T_HYPER;
 	if (bits < 64)
 		r &= ((uint64_t)1 << bits) - 1;
@@ -68,13 +72,22 @@ static tj_value *gen_hex(tether_arena *a, size_t n)
 
 static tj_value *gen_string(tether_arena *a, uint32_t bound)
 {
-	static const char *const pieces[] = { "a", "Z", "0", " ", "\"", "\\",
-					      "\n", "\xc3\xa9", "\xe2\x82\xac",
-					      "\xf0\x9f\x98\x80", "/" };
+	static const char *const pieces[] = {"a",
+					     "Z",
+					     "0",
+					     " ",
+					     "\"",
+					     "\\",
+					     "\n",
+					     "\xc3\xa9",
+					     "\xe2\x82\xac",
+					     "\xf0\x9f\x98\x80",
+					     "/"};
 	char buf[64];
 	size_t n = 0, want = rnd() % 8;
 	for (size_t i = 0; i < want; i++) {
-		const char *p = pieces[rnd() % (sizeof(pieces) / sizeof(*pieces))];
+		const char *p =
+		    pieces[rnd() % (sizeof(pieces) / sizeof(*pieces))];
 		if (n + strlen(p) > bound || n + strlen(p) >= sizeof(buf))
 			break;
 		memcpy(buf + n, p, strlen(p));
@@ -83,7 +96,8 @@ static tj_value *gen_string(tether_arena *a, uint32_t bound)
 	return tj_new_string(a, buf, n);
 }
 
-static tj_value *gen_array(tether_arena *a, const tether_type_desc *t, int depth)
+static tj_value *gen_array(tether_arena *a, const tether_type_desc *t,
+			   int depth)
 {
 	size_t n = t->bound;
 	if (t->kind == TETHER_T_VARRAY) {
@@ -98,13 +112,14 @@ static tj_value *gen_array(tether_arena *a, const tether_type_desc *t, int depth
 	return v;
 }
 
-static tj_value *gen_struct(tether_arena *a, const tether_type_desc *t, int depth)
+static tj_value *gen_struct(tether_arena *a, const tether_type_desc *t,
+			    int depth)
 {
 	tj_value *v = tj_new_object(a, t->nfields);
 	for (size_t i = 0; i < t->nfields; i++)
-		v->u.obj.m[i] = (tj_member){ t->fields[i].name,
-					     strlen(t->fields[i].name),
-					     gen(a, t->fields[i].type, depth + 1) };
+		v->u.obj.m[i] =
+		    (tj_member){t->fields[i].name, strlen(t->fields[i].name),
+				gen(a, t->fields[i].type, depth + 1)};
 	return v;
 }
 
@@ -116,17 +131,18 @@ static tj_value *gen_enum_value(tether_arena *a, const tether_type_desc *dt,
 	return tjx_int_json(&x, dt, v);
 }
 
-static tj_value *gen_union(tether_arena *a, const tether_type_desc *t, int depth)
+static tj_value *gen_union(tether_arena *a, const tether_type_desc *t,
+			   int depth)
 {
 	const tether_type_desc *dt = res(t->fields[0].type);
 	const tether_arm_desc *arm = &t->arms[rnd() % t->narms];
 	tj_value *v = tj_new_object(a, arm->name ? 2 : 1);
-	v->u.obj.m[0] = (tj_member){ t->fields[0].name,
-				     strlen(t->fields[0].name),
-				     gen_enum_value(a, dt, arm->value) };
+	v->u.obj.m[0] =
+	    (tj_member){t->fields[0].name, strlen(t->fields[0].name),
+			gen_enum_value(a, dt, arm->value)};
 	if (arm->name)
-		v->u.obj.m[1] = (tj_member){ arm->name, strlen(arm->name),
-					     gen(a, arm->type, depth + 1) };
+		v->u.obj.m[1] = (tj_member){arm->name, strlen(arm->name),
+					    gen(a, arm->type, depth + 1)};
 	return v;
 }
 
@@ -141,9 +157,11 @@ static tj_value *gen(tether_arena *a, const tether_type_desc *t, int depth)
 		return v;
 	}
 	case TETHER_T_ENUM:
-		return gen_enum_value(a, t, t->values[rnd() % t->nvalues].value);
+		return gen_enum_value(a, t,
+				      t->values[rnd() % t->nvalues].value);
 	case TETHER_T_FLOAT:
-		return tj_new_double(a, (float)((double)(int64_t)rnd() / 1e12), true);
+		return tj_new_double(a, (float)((double)(int64_t)rnd() / 1e12),
+				     true);
 	case TETHER_T_DOUBLE:
 		return tj_new_double(a, (double)(int64_t)rnd() / 1e9, false);
 	case TETHER_T_QUAD:
@@ -172,7 +190,8 @@ static tj_value *gen(tether_arena *a, const tether_type_desc *t, int depth)
 	}
 }
 
-/* ---- one value through both routes ----------------------------------------- */
+/* ---- one value through both routes -----------------------------------------
+ */
 
 static void dump(const char *what, const tj_value *v)
 {
@@ -242,8 +261,10 @@ static void every_type(const tether_idl_desc *idl, unsigned rounds)
 			tj_value *p;
 			tj_error err;
 			tj_buf_init(&b, 1 << 20);
-			assert_int_equal(tj_write(&b, j, r % 2 ? 2 : 0), TETHER_OK);
-			assert_int_equal(tj_parse(b.s, b.len, NULL, a, &p, &err), TETHER_OK);
+			assert_int_equal(tj_write(&b, j, r % 2 ? 2 : 0),
+					 TETHER_OK);
+			assert_int_equal(
+			    tj_parse(b.s, b.len, NULL, a, &p, &err), TETHER_OK);
 			assert_true(tj_equal(j, p));
 			tj_buf_free(&b);
 			tether_arena_reset(a);
@@ -266,7 +287,8 @@ static void mount_every_type(void **state)
 	every_type(&mount_idl, 200);
 }
 
-/* ---- hand-written texts ---------------------------------------------------- */
+/* ---- hand-written texts ----------------------------------------------------
+ */
 
 static const tj_value *parse(tether_arena *a, const char *text)
 {
@@ -285,10 +307,11 @@ static void mount_exports_list(void **state)
 	tether_arena *a;
 	assert_int_equal(tether_arena_new(1 << 20, &a), TETHER_OK);
 	const char *text =
-		"{\"ex_dir\": \"/srv\", \"ex_groups\": {\"gr_name\": \"admins\","
-		" \"gr_next\": {\"gr_name\": \"ops\", \"gr_next\": null}},"
-		" \"ex_next\": {\"ex_dir\": \"/home\", \"ex_groups\": null,"
-		" \"ex_next\": {\"ex_dir\": \"/tmp\", \"ex_groups\": null, \"ex_next\": null}}}";
+	    "{\"ex_dir\": \"/srv\", \"ex_groups\": {\"gr_name\": \"admins\","
+	    " \"gr_next\": {\"gr_name\": \"ops\", \"gr_next\": null}},"
+	    " \"ex_next\": {\"ex_dir\": \"/home\", \"ex_groups\": null,"
+	    " \"ex_next\": {\"ex_dir\": \"/tmp\", \"ex_groups\": null, "
+	    "\"ex_next\": null}}}";
 	round_trip(&exports_desc, parse(a, text));
 	round_trip(&exportnode_desc, parse(a, text));
 
@@ -296,18 +319,21 @@ static void mount_exports_list(void **state)
 	exports ex = NULL;
 	tjx x;
 	tjx_init(&x, a, "$");
-	assert_int_equal(tjx_from_json(&x, &exports_desc, parse(a, text), &ex), TETHER_OK);
+	assert_int_equal(tjx_from_json(&x, &exports_desc, parse(a, text), &ex),
+			 TETHER_OK);
 	assert_string_equal(ex->ex_dir, "/srv");
 	assert_string_equal(ex->ex_groups->gr_next->gr_name, "ops");
 	assert_string_equal(ex->ex_next->ex_next->ex_dir, "/tmp");
 	assert_null(ex->ex_next->ex_next->ex_next);
 
-	round_trip(&fhstatus_desc,
-		   parse(a, "{\"fhs_status\": 0, \"fhs_fhandle\": \"" /* 32 bytes */
-			    "000102030405060708090a0b0c0d0e0f"
-			    "101112131415161718191a1b1c1d1e1f\"}"));
+	round_trip(
+	    &fhstatus_desc,
+	    parse(a, "{\"fhs_status\": 0, \"fhs_fhandle\": \"" /* 32 bytes */
+		     "000102030405060708090a0b0c0d0e0f"
+		     "101112131415161718191a1b1c1d1e1f\"}"));
 	round_trip(&fhstatus_desc, parse(a, "{\"fhs_status\": 13}"));
-	round_trip(&subscribe_args_desc, parse(a, "{\"count\": 4294967295, \"size\": 0}"));
+	round_trip(&subscribe_args_desc,
+		   parse(a, "{\"count\": 4294967295, \"size\": 0}"));
 	tether_arena_free(a);
 }
 
@@ -341,26 +367,34 @@ static void errors_name_the_path(void **state)
 		     "$.args.count: \"x\" is not a decimal integer");
 	expect_error(&subscribe_args_desc, "{\"count\": 1}",
 		     "$.args: missing field \"size\"");
-	expect_error(&subscribe_args_desc, "{\"count\": 1, \"size\": 2, \"sise\": 3}",
+	expect_error(&subscribe_args_desc,
+		     "{\"count\": 1, \"size\": 2, \"sise\": 3}",
 		     "$.args: unknown field \"sise\"");
-	expect_error(&subscribe_args_desc, "{\"count\": -1, \"size\": 2}",
-		     "$.args.count: -1 is out of range for a 32-bit unsigned integer");
-	expect_error(&subscribe_args_desc, "{\"count\": 4294967296, \"size\": 2}",
-		     "$.args.count: 4294967296 is out of range for a 32-bit unsigned integer");
+	expect_error(
+	    &subscribe_args_desc, "{\"count\": -1, \"size\": 2}",
+	    "$.args.count: -1 is out of range for a 32-bit unsigned integer");
+	expect_error(&subscribe_args_desc,
+		     "{\"count\": 4294967296, \"size\": 2}",
+		     "$.args.count: 4294967296 is out of range for a 32-bit "
+		     "unsigned integer");
 	expect_error(&subscribe_args_desc, "[1, 2]",
 		     "$.args: expected an object, found an array");
-	expect_error(&exports_desc,
-		     "{\"ex_dir\": \"/a\", \"ex_groups\": null, \"ex_next\": "
-		     "{\"ex_dir\": 5, \"ex_groups\": null, \"ex_next\": null}}",
-		     "$.args.ex_next.ex_dir: expected a string, found an integer");
-	expect_error(&fhstatus_desc, "{\"fhs_status\": 0, \"fhs_fhandle\": \"00\"}",
-		     "$.args.fhs_fhandle: expected 32 bytes (64 hex digits), found 1");
+	expect_error(
+	    &exports_desc,
+	    "{\"ex_dir\": \"/a\", \"ex_groups\": null, \"ex_next\": "
+	    "{\"ex_dir\": 5, \"ex_groups\": null, \"ex_next\": null}}",
+	    "$.args.ex_next.ex_dir: expected a string, found an integer");
+	expect_error(
+	    &fhstatus_desc, "{\"fhs_status\": 0, \"fhs_fhandle\": \"00\"}",
+	    "$.args.fhs_fhandle: expected 32 bytes (64 hex digits), found 1");
 	expect_error(&fhstatus_desc, "{\"fhs_status\": 0}",
 		     "$.args: missing field \"fhs_fhandle\"");
-	expect_error(&fhstatus_desc, "{\"fhs_status\": 2, \"fhs_fhandle\": \"\"}",
+	expect_error(&fhstatus_desc,
+		     "{\"fhs_status\": 2, \"fhs_fhandle\": \"\"}",
 		     "$.args: unknown field \"fhs_fhandle\"");
-	expect_error(&dirpath_desc, "\"a\\u0000b\"",
-		     "$.args: string contains \\u0000, which XDR strings cannot carry");
+	expect_error(
+	    &dirpath_desc, "\"a\\u0000b\"",
+	    "$.args: string contains \\u0000, which XDR strings cannot carry");
 	char big[1100] = "\"";
 	memset(big + 1, 'x', 1025);
 	memcpy(big + 1026, "\"", 2);
@@ -378,26 +412,30 @@ static void bad_wire_fails_cleanly(void **state)
 	tether_dec d;
 	tj_value *v;
 	/* exports: present, string length 0xffffffff */
-	static const uint8_t b1[] = { 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff };
+	static const uint8_t b1[] = {0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff};
 	/* fhstatus: status 0 then a short handle */
-	static const uint8_t b2[] = { 0, 0, 0, 0, 1, 2, 3 };
+	static const uint8_t b2[] = {0, 0, 0, 0, 1, 2, 3};
 	assert_int_equal(tether_arena_new(1 << 16, &a), TETHER_OK);
 	tjx_init(&x, a, "$");
 	tether_dec_init(&d, b1, sizeof(b1), a);
-	assert_int_equal(tjx_decode(&x, &exports_desc, &d, &v), TETHER_E_XDR_LENGTH);
+	assert_int_equal(tjx_decode(&x, &exports_desc, &d, &v),
+			 TETHER_E_XDR_LENGTH);
 	assert_non_null(strstr(x.msg, "$.ex_dir: cannot decode"));
 	tjx_init(&x, a, "$");
 	tether_dec_init(&d, b2, sizeof(b2), a);
-	assert_int_equal(tjx_decode(&x, &fhstatus_desc, &d, &v), TETHER_E_XDR_SHORT);
+	assert_int_equal(tjx_decode(&x, &fhstatus_desc, &d, &v),
+			 TETHER_E_XDR_SHORT);
 	assert_non_null(strstr(x.msg, "$.fhs_fhandle"));
 	tether_arena_free(a);
 }
 
-/* ---- long recursive lists, depth limit -------------------------------------- */
+/* ---- long recursive lists, depth limit --------------------------------------
+ */
 
 static char *list_text(size_t n, size_t *len)
 {
-	static const char head[] = "{\"ex_dir\":\"/d\",\"ex_groups\":null,\"ex_next\":";
+	static const char head[] =
+	    "{\"ex_dir\":\"/d\",\"ex_groups\":null,\"ex_next\":";
 	size_t cap = n * (sizeof(head) + 1) + 8;
 	char *t = test_malloc(cap), *p = t;
 	for (size_t i = 0; i < n; i++)
@@ -413,7 +451,7 @@ static void long_list(void **state)
 	(void)state;
 	tether_arena *a;
 	tj_value *v;
-	tj_limits lim = { 1u << 20, 1000 };
+	tj_limits lim = {1u << 20, 1000};
 	size_t len;
 	assert_int_equal(tether_arena_new(16u << 20, &a), TETHER_OK);
 	/* 900 nodes: within the 1000 levels the CLI allows */
@@ -428,7 +466,8 @@ static void long_list(void **state)
 	exports ex = NULL;
 	tjx x;
 	tjx_init(&x, a, "$");
-	assert_int_equal(tjx_from_json(&x, &exports_desc, v, &ex), TETHER_E_DEPTH);
+	assert_int_equal(tjx_from_json(&x, &exports_desc, v, &ex),
+			 TETHER_E_DEPTH);
 	assert_non_null(strstr(x.msg, "nested deeper than 1000 levels"));
 	tjx_init(&x, a, "$");
 	tether_enc e;
@@ -439,12 +478,13 @@ static void long_list(void **state)
 	tether_arena_free(a);
 }
 
-/* ---- memory failures: every budget, every failed allocation ------------------ */
+/* ---- memory failures: every budget, every failed allocation
+ * ------------------ */
 
 static const char sweep_text[] =
-	"{\"ex_dir\": \"/srv\", \"ex_groups\": {\"gr_name\": \"admins\","
-	" \"gr_next\": null}, \"ex_next\": {\"ex_dir\": \"/home\","
-	" \"ex_groups\": null, \"ex_next\": null}}";
+    "{\"ex_dir\": \"/srv\", \"ex_groups\": {\"gr_name\": \"admins\","
+    " \"gr_next\": null}, \"ex_next\": {\"ex_dir\": \"/home\","
+    " \"ex_groups\": null, \"ex_next\": null}}";
 
 /* Parse, JSON -> C, C -> JSON, JSON -> XDR, XDR -> JSON under an arena of
  * the given budget: each step succeeds or fails with a memory status. */
@@ -462,7 +502,8 @@ static bool all_steps(size_t budget)
 		return false;
 	tjx_init(&x, a, "$");
 	tether_enc_init_growable(&e, 1u << 16);
-	if ((st = tj_parse(sweep_text, strlen(sweep_text), NULL, a, &v, NULL)) != TETHER_OK)
+	if ((st = tj_parse(sweep_text, strlen(sweep_text), NULL, a, &v,
+			   NULL)) != TETHER_OK)
 		goto out;
 	if ((st = tjx_from_json(&x, &exports_desc, v, &ex)) != TETHER_OK)
 		goto out;
@@ -516,7 +557,8 @@ static void memory_failures(void **state)
 	print_message("all steps fit in a budget of %zu bytes\n", budget);
 	/* the allocator failing at the 1st, 2nd, ... call (cmocka's
 	 * test_malloc also reports any leak) */
-	const tether_allocator fa = { failing_alloc, failing_realloc, failing_free, NULL };
+	const tether_allocator fa = {failing_alloc, failing_realloc,
+				     failing_free, NULL};
 	tether_set_allocator(&fa);
 	bool ok = false;
 	for (fail_at = 1; !ok && fail_at < 1000; fail_at++) {
@@ -531,13 +573,13 @@ static void memory_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(notify_every_type),
-		cmocka_unit_test(mount_every_type),
-		cmocka_unit_test(mount_exports_list),
-		cmocka_unit_test(errors_name_the_path),
-		cmocka_unit_test(bad_wire_fails_cleanly),
-		cmocka_unit_test(long_list),
-		cmocka_unit_test(memory_failures),
+	    cmocka_unit_test(notify_every_type),
+	    cmocka_unit_test(mount_every_type),
+	    cmocka_unit_test(mount_exports_list),
+	    cmocka_unit_test(errors_name_the_path),
+	    cmocka_unit_test(bad_wire_fails_cleanly),
+	    cmocka_unit_test(long_list),
+	    cmocka_unit_test(memory_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,10 +15,10 @@
 /* Exit codes (docs/cli.md, tether(1)). */
 enum {
 	CLI_OK = 0,
-	CLI_ECALL = 1,    /* the call failed: RPC error, bad reply, local error */
-	CLI_EUSAGE = 2,   /* bad arguments, JSON, names, .x file */
-	CLI_ECONN = 3,    /* connection, TLS, deadline */
-	CLI_EUNSUPP = 4,  /* the server or this build does not offer it */
+	CLI_ECALL = 1,	/* the call failed: RPC error, bad reply, local error */
+	CLI_EUSAGE = 2, /* bad arguments, JSON, names, .x file */
+	CLI_ECONN = 3,	/* connection, TLS, deadline */
+	CLI_EUNSUPP = 4, /* the server or this build does not offer it */
 };
 
 /* One option: "--name VALUE" / "--name=VALUE" when val is set, a flag when
@@ -44,17 +44,20 @@ typedef struct cli_net {
 	uint32_t deadline_ms;
 } cli_net;
 #define CLI_NET_OPTS(n)                                                        \
-	{ "cert", &(n)->cert, NULL, NULL, NULL, 0 },                           \
-	{ "key", &(n)->key, NULL, NULL, NULL, 0 },                             \
-	{ "ca", &(n)->ca, NULL, NULL, NULL, 0 },                               \
-	{ "deadline", &(n)->deadline, NULL, NULL, NULL, 0 },                   \
-	{ "connect-timeout", &(n)->connect_timeout, NULL, NULL, NULL, 0 },    \
-	{ "allow-plaintext", NULL, &(n)->allow_plaintext, NULL, NULL, 0 }
+	{"cert", &(n)->cert, NULL, NULL, NULL, 0},                             \
+	    {"key", &(n)->key, NULL, NULL, NULL, 0},                           \
+	    {"ca", &(n)->ca, NULL, NULL, NULL, 0},                             \
+	    {"deadline", &(n)->deadline, NULL, NULL, NULL, 0},                 \
+	    {"connect-timeout", &(n)->connect_timeout, NULL, NULL, NULL, 0},   \
+	{                                                                      \
+		"allow-plaintext", NULL, &(n)->allow_plaintext, NULL, NULL, 0  \
+	}
 #define CLI_NET_HELP                                                           \
 	"  --deadline MS          deadline of each call (default 5000)\n"      \
 	"  --connect-timeout MS   time allowed to connect (default 5000)\n"    \
 	"  --cert FILE --key FILE our certificate and key (PEM), for tls://\n" \
-	"  --ca FILE              CA bundle that verifies the server, for tls://\n" \
+	"  --ca FILE              CA bundle that verifies the server, for "    \
+	"tls://\n"                                                             \
 	"  --allow-plaintext      allow tcp:// to a non-loopback address\n"
 
 /* Connects to endpoint with n's options. Returns CLI_OK with *out, or an
@@ -71,7 +74,7 @@ int cli_exit_code(tether_status st);
 
 /* "tether CMD: message" on stderr. */
 void cli_err(const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Monotonic clock in nanoseconds. */
 uint64_t cli_now_ns(void);

@@ -14,20 +14,23 @@
 #include "jsonxdr.h"
 
 static const char help[] =
-	"usage: tether call ENDPOINT PROGRAM.VERSION.PROCEDURE [JSON] --idl FILE.x [options]\n"
-	"Calls a procedure with its argument given as JSON and prints the result\n"
-	"as JSON. Each part of PROGRAM.VERSION.PROCEDURE is a name from the .x\n"
-	"file or a number. JSON '-' reads the argument from stdin; no JSON means\n"
-	"null (procedures taking void). The JSON mapping of XDR types is in\n"
-	"tether(1) and docs/cli.md.\n\n"
-	"options:\n"
-	"  --idl FILE.x           the .x file describing the program (required:\n"
-	"                         no reflection server side yet)\n"
-	"  --include DIR          search DIR for #include files of the .x (repeatable)\n"
-	"  --define NAME[=VALUE]  preprocessor definition for the .x (repeatable)\n"
-	"  --compact              print the result on one line\n"
-	"  --max-depth N          JSON and value nesting limit (default 1000)\n"
-	"  --check                only check the argument against the type; no call\n" CLI_NET_HELP;
+    "usage: tether call ENDPOINT PROGRAM.VERSION.PROCEDURE [JSON] --idl FILE.x "
+    "[options]\n"
+    "Calls a procedure with its argument given as JSON and prints the result\n"
+    "as JSON. Each part of PROGRAM.VERSION.PROCEDURE is a name from the .x\n"
+    "file or a number. JSON '-' reads the argument from stdin; no JSON means\n"
+    "null (procedures taking void). The JSON mapping of XDR types is in\n"
+    "tether(1) and docs/cli.md.\n\n"
+    "options:\n"
+    "  --idl FILE.x           the .x file describing the program (required:\n"
+    "                         no reflection server side yet)\n"
+    "  --include DIR          search DIR for #include files of the .x "
+    "(repeatable)\n"
+    "  --define NAME[=VALUE]  preprocessor definition for the .x (repeatable)\n"
+    "  --compact              print the result on one line\n"
+    "  --max-depth N          JSON and value nesting limit (default 1000)\n"
+    "  --check                only check the argument against the type; no "
+    "call\n" CLI_NET_HELP;
 
 /* The argument and result as the runtime sees them: the argument is
  * encoded straight from JSON; the result's XDR bytes are kept as they are
@@ -72,14 +75,14 @@ typedef struct call_opts {
 static int parse_opts(int argc, char **argv, call_opts *o)
 {
 	const cli_opt opts[] = {
-		CLI_NET_OPTS(&o->net),
-		{ "idl", &o->idl, NULL, NULL, NULL, 0 },
-		{ "include", NULL, NULL, o->inc, &o->ninc, 16 },
-		{ "define", NULL, NULL, o->def, &o->ndef, 16 },
-		{ "max-depth", &o->depth, NULL, NULL, NULL, 0 },
-		{ "compact", NULL, &o->compact, NULL, NULL, 0 },
-		{ "check", NULL, &o->check, NULL, NULL, 0 },
-		{ "help", NULL, &o->help, NULL, NULL, 0 },
+	    CLI_NET_OPTS(&o->net),
+	    {"idl", &o->idl, NULL, NULL, NULL, 0},
+	    {"include", NULL, NULL, o->inc, &o->ninc, 16},
+	    {"define", NULL, NULL, o->def, &o->ndef, 16},
+	    {"max-depth", &o->depth, NULL, NULL, NULL, 0},
+	    {"compact", NULL, &o->compact, NULL, NULL, 0},
+	    {"check", NULL, &o->check, NULL, NULL, 0},
+	    {"help", NULL, &o->help, NULL, NULL, 0},
 	};
 	int rc = cli_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]),
 			   o->pos, 3, &o->npos);
@@ -92,9 +95,10 @@ static int parse_opts(int argc, char **argv, call_opts *o)
 		return CLI_EUSAGE;
 	}
 	if (o->idl == NULL) {
-		cli_err("call", "needs --idl FILE.x: the server does not offer "
-				"reflection (not implemented yet), so the types come "
-				"from the .x file");
+		cli_err("call",
+			"needs --idl FILE.x: the server does not offer "
+			"reflection (not implemented yet), so the types come "
+			"from the .x file");
 		return CLI_EUSAGE;
 	}
 	return CLI_OK;
@@ -119,9 +123,9 @@ static int read_stdin(tj_buf *b, size_t limit)
 static int parse_arg(const call_opts *o, tether_arena *a, unsigned depth,
 		     tj_value **out)
 {
-	tj_limits lim = { TJ_DEFAULT_MAX_BYTES, depth };
+	tj_limits lim = {TJ_DEFAULT_MAX_BYTES, depth};
 	tj_error err;
-	tj_buf in = { 0 };
+	tj_buf in = {0};
 	const char *text = o->npos > 2 ? o->pos[2] : "null";
 	size_t len = strlen(text);
 	if (!strcmp(text, "-")) {
@@ -133,7 +137,8 @@ static int parse_arg(const call_opts *o, tether_arena *a, unsigned depth,
 	tether_status st = tj_parse(text, len, &lim, a, out, &err);
 	tj_buf_free(&in);
 	if (st != TETHER_OK) {
-		cli_err("call", "argument JSON %u:%u: %s", err.line, err.col, err.msg);
+		cli_err("call", "argument JSON %u:%u: %s", err.line, err.col,
+			err.msg);
 		return CLI_EUSAGE;
 	}
 	return CLI_OK;
@@ -166,7 +171,8 @@ static int print_result(const call_opts *o, tjx *x, const tether_proc_desc *pd,
 	if (st == TETHER_OK && (st = tether_dec_finish(&d)) != TETHER_OK)
 		tjx_fail(x, st, "%zu bytes left over after the result", d.left);
 	if (st != TETHER_OK) {
-		cli_err("call", "result of %s could not be decoded: %s", pd->name, x->msg);
+		cli_err("call", "result of %s could not be decoded: %s",
+			pd->name, x->msg);
 		return CLI_ECALL;
 	}
 	tj_buf_init(&out, 64u << 20);
@@ -174,7 +180,8 @@ static int print_result(const call_opts *o, tjx *x, const tether_proc_desc *pd,
 	if (st == TETHER_OK)
 		printf("%s\n", out.s);
 	else
-		cli_err("call", "cannot print the result: %s", tether_strerror(st));
+		cli_err("call", "cannot print the result: %s",
+			tether_strerror(st));
 	tj_buf_free(&out);
 	return st == TETHER_OK ? CLI_OK : CLI_ECALL;
 }
@@ -186,18 +193,21 @@ static int do_call(call_opts *o, tjx *x, const tether_proc_desc *pd,
 	int rc = cli_connect("call", o->pos[0], &o->net, &c);
 	if (rc != CLI_OK)
 		return rc;
-	argbox ab = { x, pd->arg, v };
-	resbox rb = { NULL, 0 };
-	tether_type_desc at = { .name = "json", .kind = pd->arg->kind,
-				.encode = box_encode };
-	tether_type_desc rt = { .name = "json", .kind = pd->res->kind,
-				.size = sizeof(resbox), .decode = box_decode };
+	argbox ab = {x, pd->arg, v};
+	resbox rb = {NULL, 0};
+	tether_type_desc at = {
+	    .name = "json", .kind = pd->arg->kind, .encode = box_encode};
+	tether_type_desc rt = {.name = "json",
+			       .kind = pd->res->kind,
+			       .size = sizeof(resbox),
+			       .decode = box_decode};
 	tether_proc_desc call = *pd;
 	if (pd->arg->kind != TETHER_T_VOID)
 		call.arg = &at;
 	if (pd->res->kind != TETHER_T_VOID)
 		call.res = &rt;
-	tether_status st = tether_call(c, &call, &ab, &rb, x->a, o->net.deadline_ms);
+	tether_status st =
+	    tether_call(c, &call, &ab, &rb, x->a, o->net.deadline_ms);
 	tether_client_free(c);
 	if (st != TETHER_OK) {
 		cli_err("call", "%s at %s: %s (%s)", o->pos[1], o->pos[0],
@@ -213,9 +223,11 @@ static int run(call_opts *o, cli_idl *idl, tether_arena *a)
 	uint32_t depth = TJX_DEFAULT_MAX_DEPTH;
 	tj_value *v;
 	tjx x;
-	if (o->depth != NULL && !cli_uint("call", "--max-depth", o->depth, 1, 100000, &depth))
+	if (o->depth != NULL &&
+	    !cli_uint("call", "--max-depth", o->depth, 1, 100000, &depth))
 		return CLI_EUSAGE;
-	const tether_proc_desc *pd = cli_idl_find_proc(idl, o->pos[1], err, sizeof(err));
+	const tether_proc_desc *pd =
+	    cli_idl_find_proc(idl, o->pos[1], err, sizeof(err));
 	if (pd == NULL) {
 		cli_err("call", "%s", err);
 		return CLI_EUSAGE;
@@ -235,13 +247,14 @@ static int run(call_opts *o, cli_idl *idl, tether_arena *a)
 
 int cmd_call(int argc, char **argv)
 {
-	call_opts o = { 0 };
+	call_opts o = {0};
 	char err[2048];
 	tether_arena *a;
 	int rc = parse_opts(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc < 0 ? CLI_OK : rc;
-	cli_idl *idl = cli_idl_load(o.idl, o.inc, o.ninc, o.def, o.ndef, err, sizeof(err));
+	cli_idl *idl =
+	    cli_idl_load(o.idl, o.inc, o.ninc, o.def, o.ndef, err, sizeof(err));
 	if (idl == NULL) {
 		cli_err("call", "%s", err);
 		return CLI_EUSAGE;

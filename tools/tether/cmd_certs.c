@@ -15,13 +15,15 @@
 #include "cli.h"
 
 static const char help[] =
-	"usage: tether certs ca DIR [--cn NAME] [--days N]\n"
-	"       tether certs issue DIR NAME [--dns NAME]... [--ip ADDR]... [--uri URI]...\n"
-	"                                   [--server] [--client] [--days N]\n"
-	"ca     writes DIR/ca.pem (certificate) and DIR/ca.key (key, mode 0600)\n"
-	"issue  writes DIR/NAME.pem and DIR/NAME.key signed by DIR/ca.pem/ca.key;\n"
-	"       common name NAME, usage --server (the default) and/or --client\n"
-	"Existing files are never overwritten. DIR is created (mode 0700) if needed.\n";
+    "usage: tether certs ca DIR [--cn NAME] [--days N]\n"
+    "       tether certs issue DIR NAME [--dns NAME]... [--ip ADDR]... [--uri "
+    "URI]...\n"
+    "                                   [--server] [--client] [--days N]\n"
+    "ca     writes DIR/ca.pem (certificate) and DIR/ca.key (key, mode 0600)\n"
+    "issue  writes DIR/NAME.pem and DIR/NAME.key signed by DIR/ca.pem/ca.key;\n"
+    "       common name NAME, usage --server (the default) and/or --client\n"
+    "Existing files are never overwritten. DIR is created (mode 0700) if "
+    "needed.\n";
 
 typedef struct certs_opts {
 	const char *cn, *days, *dns[16], *ip[16], *uri[16], *pos[3];
@@ -32,14 +34,14 @@ typedef struct certs_opts {
 static int parse(int argc, char **argv, certs_opts *o)
 {
 	const cli_opt opts[] = {
-		{ "cn", &o->cn, NULL, NULL, NULL, 0 },
-		{ "days", &o->days, NULL, NULL, NULL, 0 },
-		{ "dns", NULL, NULL, o->dns, &o->ndns, 16 },
-		{ "ip", NULL, NULL, o->ip, &o->nip, 16 },
-		{ "uri", NULL, NULL, o->uri, &o->nuri, 16 },
-		{ "server", NULL, &o->server, NULL, NULL, 0 },
-		{ "client", NULL, &o->client, NULL, NULL, 0 },
-		{ "help", NULL, &o->help, NULL, NULL, 0 },
+	    {"cn", &o->cn, NULL, NULL, NULL, 0},
+	    {"days", &o->days, NULL, NULL, NULL, 0},
+	    {"dns", NULL, NULL, o->dns, &o->ndns, 16},
+	    {"ip", NULL, NULL, o->ip, &o->nip, 16},
+	    {"uri", NULL, NULL, o->uri, &o->nuri, 16},
+	    {"server", NULL, &o->server, NULL, NULL, 0},
+	    {"client", NULL, &o->client, NULL, NULL, 0},
+	    {"help", NULL, &o->help, NULL, NULL, 0},
 	};
 	int rc = cli_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]),
 			   o->pos, 3, &o->npos);
@@ -61,9 +63,11 @@ static int apply(const certs_opts *o, tether_cert_opts *co, const char *cn)
 {
 	tether_status st = TETHER_OK;
 	uint32_t days = 365;
-	if (o->days != NULL && !cli_uint("certs", "--days", o->days, 1, 36500, &days))
+	if (o->days != NULL &&
+	    !cli_uint("certs", "--days", o->days, 1, 36500, &days))
 		return CLI_EUSAGE;
-	if (cn != NULL && (st = tether_cert_opts_set_common_name(co, cn)) != TETHER_OK)
+	if (cn != NULL &&
+	    (st = tether_cert_opts_set_common_name(co, cn)) != TETHER_OK)
 		return fail("common name", st);
 	for (size_t i = 0; i < o->ndns; i++)
 		if ((st = tether_cert_opts_add_dns(co, o->dns[i])) != TETHER_OK)
@@ -76,7 +80,8 @@ static int apply(const certs_opts *o, tether_cert_opts *co, const char *cn)
 			return fail(o->uri[i], st);
 	unsigned usage = (o->server ? TETHER_CERT_SERVER : 0) |
 			 (o->client ? TETHER_CERT_CLIENT : 0);
-	if (usage != 0 && (st = tether_cert_opts_set_usage(co, usage)) != TETHER_OK)
+	if (usage != 0 &&
+	    (st = tether_cert_opts_set_usage(co, usage)) != TETHER_OK)
 		return fail("usage", st);
 	st = tether_cert_opts_set_validity(co, -300, (int64_t)days * 86400);
 	return st == TETHER_OK ? CLI_OK : fail("validity", st);
@@ -88,8 +93,9 @@ static bool safe_name(const char *s)
 	if (*s == '\0' || *s == '.' || strlen(s) > 100)
 		return false;
 	for (; *s; s++)
-		if (!(*s == '.' || *s == '_' || *s == '-' || (*s >= '0' && *s <= '9') ||
-		      (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+		if (!(*s == '.' || *s == '_' || *s == '-' ||
+		      (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= 'A' && *s <= 'Z')))
 			return false;
 	return true;
 }
@@ -114,8 +120,10 @@ static int make(const certs_opts *o, bool ca)
 		cli_err("certs", "cannot create %s: %s", dir, strerror(errno));
 		return CLI_ECALL;
 	}
-	if (!path(cert, sizeof(cert), dir, name, "pem") || !path(key, sizeof(key), dir, name, "key") ||
-	    !path(cacert, sizeof(cacert), dir, "ca", "pem") || !path(cakey, sizeof(cakey), dir, "ca", "key"))
+	if (!path(cert, sizeof(cert), dir, name, "pem") ||
+	    !path(key, sizeof(key), dir, name, "key") ||
+	    !path(cacert, sizeof(cacert), dir, "ca", "pem") ||
+	    !path(cakey, sizeof(cakey), dir, "ca", "key"))
 		return CLI_EUSAGE;
 	if (tether_cert_opts_new(&co) != TETHER_OK)
 		return fail("options", TETHER_E_NOMEM);
@@ -128,11 +136,15 @@ static int make(const certs_opts *o, bool ca)
 	if (rc != CLI_OK)
 		return rc;
 	if (st == TETHER_E_IO)
-		cli_err("certs", "cannot write %s or %s (existing files are never "
-				 "overwritten)", cert, key);
+		cli_err("certs",
+			"cannot write %s or %s (existing files are never "
+			"overwritten)",
+			cert, key);
 	else if (st == TETHER_E_CERT)
-		cli_err("certs", "cannot use the CA %s / %s (missing or not a matching "
-				 "pair? run `tether certs ca %s` first)", cacert, cakey, dir);
+		cli_err("certs",
+			"cannot use the CA %s / %s (missing or not a matching "
+			"pair? run `tether certs ca %s` first)",
+			cacert, cakey, dir);
 	else if (st != TETHER_OK)
 		return fail(name, st);
 	if (st != TETHER_OK)
@@ -143,7 +155,7 @@ static int make(const certs_opts *o, bool ca)
 
 int cmd_certs(int argc, char **argv)
 {
-	certs_opts o = { 0 };
+	certs_opts o = {0};
 	int rc = parse(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc < 0 ? CLI_OK : rc;
@@ -156,8 +168,10 @@ int cmd_certs(int argc, char **argv)
 	}
 	if (!strcmp(o.pos[0], "issue") && o.npos == 3) {
 		if (!safe_name(o.pos[2])) {
-			cli_err("certs", "NAME '%s' must be letters, digits, '.', '_' "
-					 "or '-' (it names the files)", o.pos[2]);
+			cli_err("certs",
+				"NAME '%s' must be letters, digits, '.', '_' "
+				"or '-' (it names the files)",
+				o.pos[2]);
 			return CLI_EUSAGE;
 		}
 		return make(&o, false);

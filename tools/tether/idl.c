@@ -28,29 +28,32 @@ struct cli_idl {
 	bool oom;
 };
 
-static const tether_type_desc void_desc = { .name = "void",
-					    .kind = TETHER_T_VOID };
+static const tether_type_desc void_desc = {.name = "void",
+					   .kind = TETHER_T_VOID};
 
 /* Primitive descriptors: the size is what the JSON range checks use (char
  * is an XDR int holding -128..127, RFC 4506 has no smaller integers). */
 static const tether_type_desc prims[] = {
-	[TC_B_INT] = { .name = "int", .kind = TETHER_T_INT, .size = 4 },
-	[TC_B_UINT] = { .name = "unsigned int", .kind = TETHER_T_UINT, .size = 4 },
-	[TC_B_HYPER] = { .name = "hyper", .kind = TETHER_T_HYPER, .size = 8 },
-	[TC_B_UHYPER] = { .name = "unsigned hyper", .kind = TETHER_T_UHYPER, .size = 8 },
-	[TC_B_FLOAT] = { .name = "float", .kind = TETHER_T_FLOAT, .size = 4 },
-	[TC_B_DOUBLE] = { .name = "double", .kind = TETHER_T_DOUBLE, .size = 8 },
-	[TC_B_QUAD] = { .name = "quadruple", .kind = TETHER_T_QUAD, .size = 16 },
-	[TC_B_BOOL] = { .name = "bool", .kind = TETHER_T_BOOL, .size = 1 },
-	[TC_B_CHAR] = { .name = "char", .kind = TETHER_T_INT, .size = 1 },
-	[TC_B_UCHAR] = { .name = "unsigned char", .kind = TETHER_T_UINT, .size = 1 },
-	[TC_B_SHORT] = { .name = "short", .kind = TETHER_T_INT, .size = 2 },
-	[TC_B_USHORT] = { .name = "unsigned short", .kind = TETHER_T_UINT, .size = 2 },
+    [TC_B_INT] = {.name = "int", .kind = TETHER_T_INT, .size = 4},
+    [TC_B_UINT] = {.name = "unsigned int", .kind = TETHER_T_UINT, .size = 4},
+    [TC_B_HYPER] = {.name = "hyper", .kind = TETHER_T_HYPER, .size = 8},
+    [TC_B_UHYPER] = {.name = "unsigned hyper",
+		     .kind = TETHER_T_UHYPER,
+		     .size = 8},
+    [TC_B_FLOAT] = {.name = "float", .kind = TETHER_T_FLOAT, .size = 4},
+    [TC_B_DOUBLE] = {.name = "double", .kind = TETHER_T_DOUBLE, .size = 8},
+    [TC_B_QUAD] = {.name = "quadruple", .kind = TETHER_T_QUAD, .size = 16},
+    [TC_B_BOOL] = {.name = "bool", .kind = TETHER_T_BOOL, .size = 1},
+    [TC_B_CHAR] = {.name = "char", .kind = TETHER_T_INT, .size = 1},
+    [TC_B_UCHAR] = {.name = "unsigned char", .kind = TETHER_T_UINT, .size = 1},
+    [TC_B_SHORT] = {.name = "short", .kind = TETHER_T_INT, .size = 2},
+    [TC_B_USHORT] = {.name = "unsigned short",
+		     .kind = TETHER_T_UINT,
+		     .size = 2},
 };
 
 static const tether_type_desc netobj_desc = {
-	.name = "netobj", .kind = TETHER_T_OPAQUE, .bound = 1024
-};
+    .name = "netobj", .kind = TETHER_T_OPAQUE, .bound = 1024};
 
 static void *alloc(cli_idl *idl, size_t n)
 {
@@ -85,7 +88,8 @@ static const tether_type_desc *decl_desc(cli_idl *idl, const tc_decl *x)
 	tether_type_desc *t = alloc(idl, sizeof(*t));
 	if (t == NULL)
 		return &void_desc;
-	bool opaque = x->t.base == TC_B_OPAQUE, string = x->t.base == TC_B_STRING;
+	bool opaque = x->t.base == TC_B_OPAQUE,
+	     string = x->t.base == TC_B_STRING;
 	t->bound = x->kind == TC_K_FIXED || x->bounded ? (uint32_t)x->bound.v
 						       : TETHER_XDR_UNBOUNDED;
 	if (x->kind == TC_K_OPTIONAL) {
@@ -94,9 +98,11 @@ static const tether_type_desc *decl_desc(cli_idl *idl, const tc_decl *x)
 	} else if (string) {
 		t->kind = TETHER_T_STRING;
 	} else if (opaque) {
-		t->kind = x->kind == TC_K_FIXED ? TETHER_T_FOPAQUE : TETHER_T_OPAQUE;
+		t->kind =
+		    x->kind == TC_K_FIXED ? TETHER_T_FOPAQUE : TETHER_T_OPAQUE;
 	} else {
-		t->kind = x->kind == TC_K_FIXED ? TETHER_T_FARRAY : TETHER_T_VARRAY;
+		t->kind =
+		    x->kind == TC_K_FIXED ? TETHER_T_FARRAY : TETHER_T_VARRAY;
 		t->elem = spec_desc(idl, &x->t);
 	}
 	return t;
@@ -108,8 +114,8 @@ static void fill_enum(cli_idl *idl, const tc_def *d, tether_type_desc *t)
 	if (v == NULL)
 		return;
 	for (size_t i = 0; i < d->nvals; i++)
-		v[i] = (tether_enum_value){ d->vals[i].name,
-					    (int32_t)d->vals[i].value.v };
+		v[i] = (tether_enum_value){d->vals[i].name,
+					   (int32_t)d->vals[i].value.v};
 	t->kind = TETHER_T_ENUM, t->size = 4;
 	t->values = v, t->nvalues = d->nvals;
 }
@@ -120,8 +126,8 @@ static void fill_struct(cli_idl *idl, const tc_def *d, tether_type_desc *t)
 	if (f == NULL)
 		return;
 	for (size_t i = 0; i < d->nfields; i++)
-		f[i] = (tether_field_desc){ d->fields[i].name,
-					    decl_desc(idl, &d->fields[i]), 0 };
+		f[i] = (tether_field_desc){d->fields[i].name,
+					   decl_desc(idl, &d->fields[i]), 0};
 	t->kind = TETHER_T_STRUCT;
 	t->fields = f, t->nfields = d->nfields;
 }
@@ -129,9 +135,9 @@ static void fill_struct(cli_idl *idl, const tc_def *d, tether_type_desc *t)
 static tether_arm_desc arm_of(cli_idl *idl, int64_t v, const tc_decl *x)
 {
 	/* desc.h: case values are carried as int32 (unsigned ones wrap). */
-	return (tether_arm_desc){ (int32_t)(uint32_t)v,
-				  x->kind == TC_K_VOID ? NULL : x->name,
-				  decl_desc(idl, x) };
+	return (tether_arm_desc){(int32_t)(uint32_t)v,
+				 x->kind == TC_K_VOID ? NULL : x->name,
+				 decl_desc(idl, x)};
 }
 
 static void fill_union(cli_idl *idl, const tc_def *d, tether_type_desc *t)
@@ -144,7 +150,7 @@ static void fill_union(cli_idl *idl, const tc_def *d, tether_type_desc *t)
 	tether_arm_desc *def = d->deflt ? alloc(idl, sizeof(*def)) : NULL;
 	if (f == NULL || arms == NULL || (d->deflt && def == NULL))
 		return;
-	*f = (tether_field_desc){ d->disc.name, decl_desc(idl, &d->disc), 0 };
+	*f = (tether_field_desc){d->disc.name, decl_desc(idl, &d->disc), 0};
 	n = 0;
 	for (size_t i = 0; i < d->narms; i++)
 		for (size_t l = 0; l < d->arms[i].nlabels; l++)
@@ -168,7 +174,7 @@ static const tether_type_desc *def_desc(cli_idl *idl, const tc_def *d)
 	tether_type_desc *t = alloc(idl, sizeof(*t));
 	if (m == NULL || t == NULL)
 		return &void_desc;
-	*m = (defmap){ d, t, idl->map };
+	*m = (defmap){d, t, idl->map};
 	idl->map = m;
 	t->name = d->name;
 	switch (d->kind) {
@@ -192,7 +198,8 @@ static const tether_type_desc *def_desc(cli_idl *idl, const tc_def *d)
 	return t;
 }
 
-/* ---- programs --------------------------------------------------------------- */
+/* ---- programs ---------------------------------------------------------------
+ */
 
 static void fill_proc(cli_idl *idl, const tc_def *p, const tc_version *v,
 		      const tc_proc *pr, tether_proc_desc *pd)
@@ -218,8 +225,9 @@ static const tether_version_desc *make_version(cli_idl *idl, const tc_def *p,
 		return NULL;
 	for (size_t i = 0; i < v->nprocs; i++)
 		fill_proc(idl, p, v, &v->procs[i], &procs[i]);
-	*vd = (tether_version_desc){ p->name, v->name, (uint32_t)p->num.v,
-				     (uint32_t)v->num.v, procs, v->nprocs };
+	*vd = (tether_version_desc){
+	    p->name, v->name,  (uint32_t)p->num.v, (uint32_t)v->num.v,
+	    procs,   v->nprocs};
 	return vd;
 }
 
@@ -232,7 +240,7 @@ static tether_program_desc *make_program(cli_idl *idl, const tc_def *p)
 	for (size_t i = 0; i < p->nvers; i++)
 		if ((vs[i] = make_version(idl, p, &p->vers[i])) == NULL)
 			return NULL;
-	*pd = (tether_program_desc){ p->name, (uint32_t)p->num.v, vs, p->nvers };
+	*pd = (tether_program_desc){p->name, (uint32_t)p->num.v, vs, p->nvers};
 	return pd;
 }
 
@@ -251,7 +259,8 @@ static bool make_programs(cli_idl *idl)
 	return !idl->oom;
 }
 
-/* ---- loading ------------------------------------------------------------------ */
+/* ---- loading
+ * ------------------------------------------------------------------ */
 
 void cli_idl_free(cli_idl *idl)
 {
@@ -299,7 +308,8 @@ cli_idl *cli_idl_load(const char *path, const char *const *incdirs,
 		  tc_parse_file(idl->c, path) && tc_check(idl->c) &&
 		  make_programs(idl);
 	if (!ok) {
-		const char *m = idl->c->err.len ? idl->c->err.s : "out of memory or bad -D";
+		const char *m =
+		    idl->c->err.len ? idl->c->err.s : "out of memory or bad -D";
 		snprintf(err, n, "%s", m);
 		/* tetherc's messages end with a newline; keep one line clean */
 		size_t l = strlen(err);
@@ -317,7 +327,8 @@ const tether_program_desc *const *cli_idl_programs(cli_idl *idl, size_t *n)
 	return idl->progs;
 }
 
-/* ---- lookups by name or number ------------------------------------------------ */
+/* ---- lookups by name or number
+ * ------------------------------------------------ */
 
 static bool number(const char *s, uint32_t *v)
 {
@@ -361,7 +372,8 @@ static const tether_proc_desc *proc_of(const tether_version_desc *v,
 	uint32_t num;
 	bool isnum = number(s, &num);
 	for (size_t i = 0; i < v->nprocs; i++)
-		if (isnum ? v->procs[i].proc == num : !strcmp(v->procs[i].name, s))
+		if (isnum ? v->procs[i].proc == num
+			  : !strcmp(v->procs[i].name, s))
 			return &v->procs[i];
 	return NULL;
 }
@@ -393,7 +405,8 @@ static void names(char *out, size_t n, const char *(*get)(const void *, size_t),
 	size_t len = 0;
 	out[0] = '\0';
 	for (size_t i = 0; i < count && len < n; i++) {
-		int k = snprintf(out + len, n - len, "%s%s", i ? ", " : "", get(set, i));
+		int k = snprintf(out + len, n - len, "%s%s", i ? ", " : "",
+				 get(set, i));
 		if (k < 0)
 			return;
 		len += (size_t)k;
@@ -429,20 +442,24 @@ const tether_proc_desc *cli_idl_find_proc(cli_idl *idl, const char *spec,
 	const tether_program_desc *p = prog_of(idl, buf);
 	if (p == NULL) {
 		names(known, sizeof(known), prog_name, idl, idl->nprogs);
-		snprintf(err, n, "no program '%s' in the .x file (programs: %s)", buf, known);
+		snprintf(err, n,
+			 "no program '%s' in the .x file (programs: %s)", buf,
+			 known);
 		return NULL;
 	}
 	const tether_version_desc *vd = vers_of(p, v);
 	if (vd == NULL) {
 		names(known, sizeof(known), vers_name, p, p->nversions);
-		snprintf(err, n, "program %s has no version '%s' (versions: %s)",
+		snprintf(err, n,
+			 "program %s has no version '%s' (versions: %s)",
 			 p->name, v, known);
 		return NULL;
 	}
 	const tether_proc_desc *pd = proc_of(vd, pr);
 	if (pd == NULL) {
 		names(known, sizeof(known), proc_name, vd, vd->nprocs);
-		snprintf(err, n, "version %s has no procedure '%s' (procedures: %s)",
+		snprintf(err, n,
+			 "version %s has no procedure '%s' (procedures: %s)",
 			 vd->name, pr, known);
 	}
 	return pd;

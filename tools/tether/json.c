@@ -81,7 +81,8 @@ static tether_status expected(ps *s, const char *what)
 		    describe_here(s, b, sizeof(b)));
 }
 
-/* ---- values --------------------------------------------------------------- */
+/* ---- values ---------------------------------------------------------------
+ */
 
 tj_value *tj_new(tether_arena *a, tj_kind k)
 {
@@ -149,12 +150,13 @@ static tether_status parse_word(ps *s, tj_value **out)
 		const char *w;
 		tj_kind k;
 		bool b;
-	} words[] = { { "null", TJ_NULL, false },
-		      { "true", TJ_BOOL, true },
-		      { "false", TJ_BOOL, false } };
+	} words[] = {{"null", TJ_NULL, false},
+		     {"true", TJ_BOOL, true},
+		     {"false", TJ_BOOL, false}};
 	for (size_t i = 0; i < TT_ARRAY_LEN(words); i++) {
 		size_t n = strlen(words[i].w);
-		if ((size_t)(s->end - s->p) >= n && !memcmp(s->p, words[i].w, n)) {
+		if ((size_t)(s->end - s->p) >= n &&
+		    !memcmp(s->p, words[i].w, n)) {
 			if ((*out = tj_new(s->a, words[i].k)) == NULL)
 				return nomem(s);
 			(*out)->u.b = words[i].b;
@@ -225,14 +227,16 @@ static tether_status number_double(ps *s, const char *b, tj_value **out)
 	char tmp[512];
 	size_t n = (size_t)(s->p - b);
 	if (n >= sizeof(tmp))
-		return fail(s, b, TETHER_E_INVAL, "number longer than %zu characters",
+		return fail(s, b, TETHER_E_INVAL,
+			    "number longer than %zu characters",
 			    sizeof(tmp) - 1);
 	memcpy(tmp, b, n);
 	tmp[n] = '\0';
 	errno = 0;
 	double d = strtod(tmp, NULL);
 	if (!isfinite(d))
-		return fail(s, b, TETHER_E_INVAL, "number out of the double range");
+		return fail(s, b, TETHER_E_INVAL,
+			    "number out of the double range");
 	if ((*out = tj_new_double(s->a, d, false)) == NULL)
 		return nomem(s);
 	return TETHER_OK;
@@ -246,7 +250,8 @@ static tether_status parse_number(ps *s, tj_value **out)
 	return integral ? number_int(s, b, out) : number_double(s, b, out);
 }
 
-/* ---- strings --------------------------------------------------------------- */
+/* ---- strings ---------------------------------------------------------------
+ */
 
 /* Length of the valid UTF-8 sequence at p (RFC 3629 §4), 0 if invalid. */
 static size_t utf8_seq(const unsigned char *p, size_t left)
@@ -258,9 +263,11 @@ static size_t utf8_seq(const unsigned char *p, size_t left)
 	if (c >= 0xc2 && c <= 0xdf)
 		n = 2;
 	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+		n = 3, lo = c == 0xe0 ? 0xa0 : 0x80,
+		hi = c == 0xed ? 0x9f : 0xbf;
 	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+		n = 4, lo = c == 0xf0 ? 0x90 : 0x80,
+		hi = c == 0xf4 ? 0x8f : 0xbf;
 	else
 		return 0;
 	if (left < n || p[1] < lo || p[1] > hi)
@@ -278,7 +285,8 @@ static size_t put_utf8(char *o, uint32_t cp)
 		return 1;
 	}
 	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | cp >> 6), o[1] = (char)(0x80 | (cp & 0x3f));
+		o[0] = (char)(0xc0 | cp >> 6),
+		o[1] = (char)(0x80 | (cp & 0x3f));
 		return 2;
 	}
 	if (cp < 0x10000) {
@@ -288,7 +296,8 @@ static size_t put_utf8(char *o, uint32_t cp)
 		return 3;
 	}
 	o[0] = (char)(0xf0 | cp >> 18), o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-	o[2] = (char)(0x80 | (cp >> 6 & 0x3f)), o[3] = (char)(0x80 | (cp & 0x3f));
+	o[2] = (char)(0x80 | (cp >> 6 & 0x3f)),
+	o[3] = (char)(0x80 | (cp & 0x3f));
 	return 4;
 }
 
@@ -314,10 +323,12 @@ static tether_status unicode_escape(ps *s, uint32_t *cp)
 {
 	const char *at = s->p - 2;
 	if (s->end - s->p < 4 || !hex4(s->p, cp))
-		return fail(s, at, TETHER_E_INVAL, "bad \\u escape (need 4 hex digits)");
+		return fail(s, at, TETHER_E_INVAL,
+			    "bad \\u escape (need 4 hex digits)");
 	s->p += 4;
 	if (*cp >= 0xdc00 && *cp <= 0xdfff)
-		return fail(s, at, TETHER_E_INVAL, "lone low surrogate in \\u escape");
+		return fail(s, at, TETHER_E_INVAL,
+			    "lone low surrogate in \\u escape");
 	if (*cp < 0xd800 || *cp > 0xdbff)
 		return TETHER_OK;
 	uint32_t lo;
@@ -370,11 +381,15 @@ static tether_status parse_string_raw(ps *s, char **out, size_t *len)
 			continue;
 		}
 		if (c < 0x20)
-			return fail(s, s->p, TETHER_E_INVAL,
-				    "control character 0x%02x in a string (escape it)", c);
-		size_t k = utf8_seq((const unsigned char *)s->p, (size_t)(s->end - s->p));
+			return fail(
+			    s, s->p, TETHER_E_INVAL,
+			    "control character 0x%02x in a string (escape it)",
+			    c);
+		size_t k = utf8_seq((const unsigned char *)s->p,
+				    (size_t)(s->end - s->p));
 		if (k == 0)
-			return fail(s, s->p, TETHER_E_INVAL, "invalid UTF-8 in a string");
+			return fail(s, s->p, TETHER_E_INVAL,
+				    "invalid UTF-8 in a string");
 		memcpy(o + n, s->p, k);
 		n += k, s->p += k;
 	}
@@ -484,11 +499,12 @@ static tether_status check_dups(ps *s, const node *head, size_t n)
 	if (r == NULL)
 		return fail(s, s->p, TETHER_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++, head = head->next)
-		r[i] = (keyref){ head->m.key, head->m.klen, i, head->pos };
+		r[i] = (keyref){head->m.key, head->m.klen, i, head->pos};
 	qsort(r, n, sizeof(*r), keycmp);
 	tether_status st = TETHER_OK;
 	for (size_t i = 1; i < n && st == TETHER_OK; i++)
-		if (r[i].klen == r[i - 1].klen && !memcmp(r[i].k, r[i - 1].k, r[i].klen))
+		if (r[i].klen == r[i - 1].klen &&
+		    !memcmp(r[i].k, r[i - 1].k, r[i].klen))
 			st = fail(s, r[i].pos, TETHER_E_INVAL,
 				  "duplicate key \"%.60s\"", r[i].k);
 	tt_free(r, n * sizeof(*r));
@@ -548,8 +564,16 @@ static tether_status parse_value(ps *s, tj_value **out)
 	case '"':
 		return parse_string(s, out);
 	case '-':
-	case '0': case '1': case '2': case '3': case '4':
-	case '5': case '6': case '7': case '8': case '9':
+	case '0':
+	case '1':
+	case '2':
+	case '3':
+	case '4':
+	case '5':
+	case '6':
+	case '7':
+	case '8':
+	case '9':
 		return parse_number(s, out);
 	default:
 		return parse_word(s, out);
@@ -559,8 +583,8 @@ static tether_status parse_value(ps *s, tj_value **out)
 tether_status tj_parse(const char *text, size_t len, const tj_limits *lim,
 		       tether_arena *a, tj_value **out, tj_error *err)
 {
-	tj_limits def = { TJ_DEFAULT_MAX_BYTES, TJ_DEFAULT_MAX_DEPTH };
-	ps s = { text, text, text + len, a, 0, 0, err };
+	tj_limits def = {TJ_DEFAULT_MAX_BYTES, TJ_DEFAULT_MAX_DEPTH};
+	ps s = {text, text, text + len, a, 0, 0, err};
 	if (lim == NULL)
 		lim = &def;
 	s.max_depth = lim->max_depth;
@@ -588,7 +612,8 @@ const tj_value *tj_get(const tj_value *obj, const char *key)
 	if (obj == NULL || obj->kind != TJ_OBJECT)
 		return NULL;
 	for (size_t i = 0; i < obj->u.obj.n; i++)
-		if (obj->u.obj.m[i].klen == n && !memcmp(obj->u.obj.m[i].key, key, n))
+		if (obj->u.obj.m[i].klen == n &&
+		    !memcmp(obj->u.obj.m[i].key, key, n))
 			return obj->u.obj.m[i].val;
 	return NULL;
 }
@@ -596,10 +621,10 @@ const tj_value *tj_get(const tj_value *obj, const char *key)
 const char *tj_kind_name(const tj_value *v)
 {
 	static const char *const names[] = {
-		[TJ_NULL] = "null",	   [TJ_BOOL] = "a boolean",
-		[TJ_INT] = "an integer",   [TJ_DOUBLE] = "a number",
-		[TJ_STRING] = "a string",  [TJ_ARRAY] = "an array",
-		[TJ_OBJECT] = "an object",
+	    [TJ_NULL] = "null",	       [TJ_BOOL] = "a boolean",
+	    [TJ_INT] = "an integer",   [TJ_DOUBLE] = "a number",
+	    [TJ_STRING] = "a string",  [TJ_ARRAY] = "an array",
+	    [TJ_OBJECT] = "an object",
 	};
 	return v == NULL ? "nothing" : names[v->kind];
 }
@@ -631,8 +656,10 @@ bool tj_equal(const tj_value *a, const tj_value *b)
 		if (a->u.obj.n != b->u.obj.n)
 			return false;
 		for (size_t i = 0; i < a->u.obj.n; i++) {
-			const tj_member *x = &a->u.obj.m[i], *y = &b->u.obj.m[i];
-			if (x->klen != y->klen || memcmp(x->key, y->key, x->klen) ||
+			const tj_member *x = &a->u.obj.m[i],
+					*y = &b->u.obj.m[i];
+			if (x->klen != y->klen ||
+			    memcmp(x->key, y->key, x->klen) ||
 			    !tj_equal(x->val, y->val))
 				return false;
 		}
@@ -641,7 +668,8 @@ bool tj_equal(const tj_value *a, const tj_value *b)
 	return false;
 }
 
-/* ---- writer ---------------------------------------------------------------- */
+/* ---- writer ----------------------------------------------------------------
+ */
 
 void tj_buf_init(tj_buf *b, size_t max)
 {
@@ -699,8 +727,10 @@ void tj_write_string(tj_buf *b, const char *s, size_t len)
 			e[0] = '\\', e[1] = (char)p[i];
 			tj_buf_put(b, e, 2), i++;
 		} else if (p[i] < 0x20) {
-			const char *sh = p[i] == '\n' ? "\\n" : p[i] == '\t' ? "\\t"
-					 : p[i] == '\r' ? "\\r" : NULL;
+			const char *sh = p[i] == '\n'	? "\\n"
+					 : p[i] == '\t' ? "\\t"
+					 : p[i] == '\r' ? "\\r"
+							: NULL;
 			if (sh == NULL) {
 				snprintf(e, sizeof(e), "\\u%04x", p[i]);
 				sh = e;

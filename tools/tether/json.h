@@ -20,7 +20,7 @@
 typedef enum tj_kind {
 	TJ_NULL,
 	TJ_BOOL,
-	TJ_INT,    /* an integer literal: neg/mag, exact to 64 bits */
+	TJ_INT,	   /* an integer literal: neg/mag, exact to 64 bits */
 	TJ_DOUBLE, /* a number with a fraction or an exponent */
 	TJ_STRING,
 	TJ_ARRAY,

@@ -10,7 +10,8 @@
 #include "jsonxdr.h"
 #include "common/tt.h"
 
-/* ---- JSON -> XDR ------------------------------------------------------------ */
+/* ---- JSON -> XDR ------------------------------------------------------------
+ */
 
 static tether_status wire(tjx *x, tether_status st)
 {
@@ -78,12 +79,14 @@ static tether_status enc_array(tjx *x, const tether_type_desc *t,
 		return tjx_mismatch(x, "an array", v);
 	size_t n = v->u.arr.n;
 	if (t->kind == TETHER_T_FARRAY && n != t->bound)
-		return tjx_fail(x, TETHER_E_INVAL, "expected exactly %u items, found %zu",
+		return tjx_fail(x, TETHER_E_INVAL,
+				"expected exactly %u items, found %zu",
 				t->bound, n);
 	if (t->kind == TETHER_T_VARRAY) {
 		if (n > t->bound)
-			return tjx_fail(x, TETHER_E_INVAL, "%zu items exceed the bound of %u",
-					n, t->bound);
+			return tjx_fail(x, TETHER_E_INVAL,
+					"%zu items exceed the bound of %u", n,
+					t->bound);
 		TT_TRY(wire(x, tether_enc_array_len(e, (uint32_t)n, t->bound)));
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -101,13 +104,15 @@ static tether_status enc_struct(tjx *x, const tether_type_desc *t,
 	if (v->kind != TJ_OBJECT)
 		return tjx_mismatch(x, "an object", v);
 	if (t->nfields > TT_ARRAY_LEN(names))
-		return tjx_fail(x, TETHER_E_UNSUPPORTED, "struct with over 64 fields");
+		return tjx_fail(x, TETHER_E_UNSUPPORTED,
+				"struct with over 64 fields");
 	for (size_t i = 0; i < t->nfields; i++)
 		names[i] = t->fields[i].name;
 	TT_TRY(tjx_check_keys(x, v, names, t->nfields));
 	for (size_t i = 0; i < t->nfields; i++) {
 		size_t old = tjx_push_field(x, t->fields[i].name);
-		TT_TRY(tjx_encode(x, t->fields[i].type, tj_get(v, t->fields[i].name), e));
+		TT_TRY(tjx_encode(x, t->fields[i].type,
+				  tj_get(v, t->fields[i].name), e));
 		tjx_pop(x, old);
 	}
 	return TETHER_OK;
@@ -123,15 +128,17 @@ static tether_status enc_union(tjx *x, const tether_type_desc *t,
 		return tjx_mismatch(x, "an object", v);
 	const tj_value *dj = tj_get(v, df->name);
 	if (dj == NULL)
-		return tjx_fail(x, TETHER_E_INVAL, "missing discriminant \"%s\"", df->name);
+		return tjx_fail(x, TETHER_E_INVAL,
+				"missing discriminant \"%s\"", df->name);
 	size_t old = tjx_push_field(x, df->name);
 	TT_TRY(tjx_json_int(x, dt, dj, &dv));
 	tjx_pop(x, old);
 	const tether_arm_desc *arm = tjx_arm(t, dv);
 	if (arm == NULL)
-		return tjx_fail(x, TETHER_E_INVAL, "no arm of union %s for %s = %lld",
-				t->name ? t->name : "", df->name, (long long)dv);
-	const char *names[2] = { df->name, arm->name };
+		return tjx_fail(
+		    x, TETHER_E_INVAL, "no arm of union %s for %s = %lld",
+		    t->name ? t->name : "", df->name, (long long)dv);
+	const char *names[2] = {df->name, arm->name};
 	TT_TRY(tjx_check_keys(x, v, names, 2));
 	TT_TRY(enc_int(x, dt, dv, e)); /* RFC 4506 §4.15 */
 	if (arm->name == NULL)
@@ -151,7 +158,8 @@ static tether_status enc_composite(tjx *x, const tether_type_desc *t,
 		return enc_array(x, t, v, e);
 	case TETHER_T_OPTIONAL: /* RFC 4506 §4.19 */
 		TT_TRY(wire(x, tether_enc_optional(e, v->kind != TJ_NULL)));
-		return v->kind == TJ_NULL ? TETHER_OK : tjx_encode(x, t->elem, v, e);
+		return v->kind == TJ_NULL ? TETHER_OK
+					  : tjx_encode(x, t->elem, v, e);
 	case TETHER_T_STRUCT:
 		return enc_struct(x, t, v, e);
 	case TETHER_T_UNION:
@@ -168,7 +176,8 @@ tether_status tjx_encode(tjx *x, const tether_type_desc *t, const tj_value *v,
 	const char *s;
 	switch (t->kind) {
 	case TETHER_T_VOID:
-		return v->kind == TJ_NULL ? TETHER_OK : tjx_mismatch(x, "null", v);
+		return v->kind == TJ_NULL ? TETHER_OK
+					  : tjx_mismatch(x, "null", v);
 	case TETHER_T_QUAD:
 	case TETHER_T_FOPAQUE:
 	case TETHER_T_OPAQUE:
@@ -198,7 +207,8 @@ tether_status tjx_encode(tjx *x, const tether_type_desc *t, const tj_value *v,
 	}
 }
 
-/* ---- XDR -> JSON ------------------------------------------------------------ */
+/* ---- XDR -> JSON ------------------------------------------------------------
+ */
 
 static tether_status unwire(tjx *x, tether_status st)
 {
@@ -233,16 +243,21 @@ static tether_status dec_int(tjx *x, const tether_type_desc *t, tether_dec *d,
 	case TETHER_T_UINT:
 		TT_TRY(unwire(x, tether_dec_uint(d, &u)));
 		*v = u;
-		if (t->size == 1 ? u > UINT8_MAX : t->size == 2 ? u > UINT16_MAX : false)
-			return tjx_fail(x, TETHER_E_XDR_RANGE, "%u out of range", u);
+		if (t->size == 1   ? u > UINT8_MAX
+		    : t->size == 2 ? u > UINT16_MAX
+				   : false)
+			return tjx_fail(x, TETHER_E_XDR_RANGE,
+					"%u out of range", u);
 		return TETHER_OK;
 	default:
 		TT_TRY(unwire(x, tether_dec_int(d, &i)));
 		*v = i;
 		if (t->kind == TETHER_T_INT &&
-		    (t->size == 1 ? (i < INT8_MIN || i > INT8_MAX)
-		     : t->size == 2 ? (i < INT16_MIN || i > INT16_MAX) : false))
-			return tjx_fail(x, TETHER_E_XDR_RANGE, "%d out of range", i);
+		    (t->size == 1   ? (i < INT8_MIN || i > INT8_MAX)
+		     : t->size == 2 ? (i < INT16_MIN || i > INT16_MAX)
+				    : false))
+			return tjx_fail(x, TETHER_E_XDR_RANGE,
+					"%d out of range", i);
 		return TETHER_OK;
 	}
 }
@@ -275,14 +290,15 @@ static tether_status dec_scalar(tjx *x, const tether_type_desc *t,
 	default:
 		TT_TRY(dec_int(x, t, d, &v));
 		if (t->kind == TETHER_T_ENUM && !enum_known(t, v))
-			return tjx_fail(x, TETHER_E_XDR_RANGE, "%lld is not a value of enum %s",
+			return tjx_fail(x, TETHER_E_XDR_RANGE,
+					"%lld is not a value of enum %s",
 					(long long)v, t->name ? t->name : "");
 		return wire_made(x, tjx_int_json(x, t, v), out);
 	}
 }
 
-static tether_status dec_bytes(tjx *x, const tether_type_desc *t,
-			       tether_dec *d, tj_value **out)
+static tether_status dec_bytes(tjx *x, const tether_type_desc *t, tether_dec *d,
+			       tj_value **out)
 {
 	const uint8_t *p;
 	uint32_t n;
@@ -292,7 +308,8 @@ static tether_status dec_bytes(tjx *x, const tether_type_desc *t,
 		return wire_made(x, tj_new_string(x->a, s, strlen(s)), out);
 	}
 	if (t->kind == TETHER_T_OPAQUE) {
-		TT_TRY(unwire(x, tether_dec_opaque_borrow(d, &p, &n, t->bound)));
+		TT_TRY(
+		    unwire(x, tether_dec_opaque_borrow(d, &p, &n, t->bound)));
 		return wire_made(x, tjx_hex_json(x, p, n), out);
 	}
 	uint8_t *buf = tether_arena_alloc(x->a, t->bound);
@@ -335,8 +352,8 @@ static size_t min_wire(const tether_type_desc *t, unsigned depth)
 	}
 }
 
-static tether_status dec_array(tjx *x, const tether_type_desc *t,
-			       tether_dec *d, tj_value **out)
+static tether_status dec_array(tjx *x, const tether_type_desc *t, tether_dec *d,
+			       tj_value **out)
 {
 	uint32_t n = t->bound;
 	if (t->kind == TETHER_T_VARRAY)
@@ -363,7 +380,8 @@ static tether_status dec_struct(tjx *x, const tether_type_desc *t,
 	for (size_t i = 0; i < t->nfields; i++) {
 		const tether_field_desc *f = &t->fields[i];
 		size_t old = tjx_push_field(x, f->name);
-		v->u.obj.m[i].key = f->name, v->u.obj.m[i].klen = strlen(f->name);
+		v->u.obj.m[i].key = f->name,
+		v->u.obj.m[i].klen = strlen(f->name);
 		TT_TRY(tjx_decode(x, f->type, d, &v->u.obj.m[i].val));
 		tjx_pop(x, old);
 	}
@@ -371,8 +389,8 @@ static tether_status dec_struct(tjx *x, const tether_type_desc *t,
 	return TETHER_OK;
 }
 
-static tether_status dec_union(tjx *x, const tether_type_desc *t,
-			       tether_dec *d, tj_value **out)
+static tether_status dec_union(tjx *x, const tether_type_desc *t, tether_dec *d,
+			       tj_value **out)
 {
 	const tether_field_desc *df = &t->fields[0];
 	tj_value *dj;
@@ -385,15 +403,17 @@ static tether_status dec_union(tjx *x, const tether_type_desc *t,
 	TT_TRY(tjx_json_int(x, tjx_resolve(df->type), dj, &dv));
 	const tether_arm_desc *arm = tjx_arm(t, dv);
 	if (arm == NULL)
-		return tjx_fail(x, TETHER_E_XDR_RANGE, "no arm of union %s for %s = %lld",
-				t->name ? t->name : "", df->name, (long long)dv);
+		return tjx_fail(
+		    x, TETHER_E_XDR_RANGE, "no arm of union %s for %s = %lld",
+		    t->name ? t->name : "", df->name, (long long)dv);
 	tj_value *v = tj_new_object(x->a, arm->name ? 2 : 1);
 	if (v == NULL)
 		return tjx_nomem(x);
-	v->u.obj.m[0] = (tj_member){ df->name, strlen(df->name), dj };
+	v->u.obj.m[0] = (tj_member){df->name, strlen(df->name), dj};
 	if (arm->name != NULL) {
 		old = tjx_push_field(x, arm->name);
-		v->u.obj.m[1].key = arm->name, v->u.obj.m[1].klen = strlen(arm->name);
+		v->u.obj.m[1].key = arm->name,
+		v->u.obj.m[1].klen = strlen(arm->name);
 		TT_TRY(tjx_decode(x, arm->type, d, &v->u.obj.m[1].val));
 		tjx_pop(x, old);
 	}

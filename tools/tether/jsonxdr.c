@@ -90,8 +90,8 @@ tether_status tjx_nomem(tjx *x)
 tether_status tjx_enter(tjx *x)
 {
 	if (++x->depth > x->max_depth)
-		return tjx_fail(x, TETHER_E_DEPTH, "nested deeper than %u levels",
-				x->max_depth);
+		return tjx_fail(x, TETHER_E_DEPTH,
+				"nested deeper than %u levels", x->max_depth);
 	return TETHER_OK;
 }
 
@@ -103,7 +103,8 @@ void tjx_leave(tjx *x)
 tether_status tjx_step(tjx *x)
 {
 	if (x->chain >= 4u * x->max_depth + 64)
-		return tjx_fail(x, TETHER_E_DEPTH, "optional/typedef chain too long");
+		return tjx_fail(x, TETHER_E_DEPTH,
+				"optional/typedef chain too long");
 	x->chain++;
 	return TETHER_OK;
 }
@@ -116,7 +117,8 @@ const tether_type_desc *tjx_resolve(const tether_type_desc *t)
 	return t;
 }
 
-/* ---- integers -------------------------------------------------------------- */
+/* ---- integers --------------------------------------------------------------
+ */
 
 static bool is_signed(const tether_type_desc *t)
 {
@@ -162,7 +164,8 @@ static tether_status enum_json(tjx *x, const tether_type_desc *t,
 			return TETHER_OK;
 		}
 	if (v->kind == TJ_STRING)
-		return tjx_fail(x, TETHER_E_INVAL, "\"%.60s\" is not a value of enum %s",
+		return tjx_fail(x, TETHER_E_INVAL,
+				"\"%.60s\" is not a value of enum %s",
 				v->u.str.s, t->name ? t->name : "");
 	if (v->kind != TJ_INT)
 		return tjx_mismatch(x, "an enum name or number", v);
@@ -185,21 +188,24 @@ static tether_status int_range(tjx *x, const tether_type_desc *t, bool neg,
 		uint64_t lim = (uint64_t)1 << (b - 1);
 		if (neg ? mag > lim : mag >= lim)
 			return tjx_fail(x, TETHER_E_INVAL,
-					"%s%llu is out of range for a %u-bit signed integer",
-					neg ? "-" : "", (unsigned long long)mag, b);
+					"%s%llu is out of range for a %u-bit "
+					"signed integer",
+					neg ? "-" : "", (unsigned long long)mag,
+					b);
 		*out = neg ? (int64_t)(0 - mag) : (int64_t)mag;
 		return TETHER_OK;
 	}
 	if (neg || (b < 64 && mag >> b))
-		return tjx_fail(x, TETHER_E_INVAL,
-				"%s%llu is out of range for a %u-bit unsigned integer",
-				neg ? "-" : "", (unsigned long long)mag, b);
+		return tjx_fail(
+		    x, TETHER_E_INVAL,
+		    "%s%llu is out of range for a %u-bit unsigned integer",
+		    neg ? "-" : "", (unsigned long long)mag, b);
 	*out = (int64_t)mag; /* UHYPER: the bit pattern */
 	return TETHER_OK;
 }
 
-tether_status tjx_json_int(tjx *x, const tether_type_desc *t,
-			   const tj_value *v, int64_t *out)
+tether_status tjx_json_int(tjx *x, const tether_type_desc *t, const tj_value *v,
+			   int64_t *out)
 {
 	bool neg;
 	uint64_t mag;
@@ -216,7 +222,8 @@ tether_status tjx_json_int(tjx *x, const tether_type_desc *t,
 	} else if (v->kind == TJ_STRING) {
 		if (!parse_dec(v->u.str.s, v->u.str.len, &neg, &mag))
 			return tjx_fail(x, TETHER_E_INVAL,
-					"\"%.40s\" is not a decimal integer", v->u.str.s);
+					"\"%.40s\" is not a decimal integer",
+					v->u.str.s);
 	} else {
 		return tjx_mismatch(x, "an integer", v);
 	}
@@ -246,7 +253,7 @@ tj_value *tjx_int_json(tjx *x, const tether_type_desc *t, int64_t v)
 static const struct {
 	const char *s;
 	int sign;
-} nonfinite[] = { { "NaN", 0 }, { "Infinity", 1 }, { "-Infinity", -1 } };
+} nonfinite[] = {{"NaN", 0}, {"Infinity", 1}, {"-Infinity", -1}};
 
 tether_status tjx_json_real(tjx *x, const tether_type_desc *t,
 			    const tj_value *v, double *out)
@@ -260,8 +267,9 @@ tether_status tjx_json_real(tjx *x, const tether_type_desc *t,
 	} else if (v->kind == TJ_STRING) {
 		for (size_t i = 0; i < TT_ARRAY_LEN(nonfinite); i++)
 			if (!strcmp(v->u.str.s, nonfinite[i].s)) {
-				*out = nonfinite[i].sign ? nonfinite[i].sign * HUGE_VAL
-							 : NAN;
+				*out = nonfinite[i].sign
+					   ? nonfinite[i].sign * HUGE_VAL
+					   : NAN;
 				return TETHER_OK;
 			}
 		return tjx_fail(x, TETHER_E_INVAL,
@@ -272,8 +280,8 @@ tether_status tjx_json_real(tjx *x, const tether_type_desc *t,
 		return tjx_mismatch(x, "a number", v);
 	}
 	if (t->kind == TETHER_T_FLOAT && fabs(*out) > FLT_MAX)
-		return tjx_fail(x, TETHER_E_INVAL, "%g is out of the float range",
-				*out);
+		return tjx_fail(x, TETHER_E_INVAL,
+				"%g is out of the float range", *out);
 	return TETHER_OK;
 }
 
@@ -305,20 +313,25 @@ tether_status tjx_json_hex(tjx *x, const tj_value *v, size_t want, size_t max,
 		return tjx_mismatch(x, "a hex string", v);
 	size_t len = v->u.str.len;
 	if (len % 2)
-		return tjx_fail(x, TETHER_E_INVAL, "hex string of odd length %zu", len);
+		return tjx_fail(x, TETHER_E_INVAL,
+				"hex string of odd length %zu", len);
 	if (want != SIZE_MAX && len / 2 != want)
-		return tjx_fail(x, TETHER_E_INVAL, "expected %zu bytes (%zu hex digits), found %zu",
-				want, want * 2, len / 2);
+		return tjx_fail(
+		    x, TETHER_E_INVAL,
+		    "expected %zu bytes (%zu hex digits), found %zu", want,
+		    want * 2, len / 2);
 	if (want == SIZE_MAX && len / 2 > max)
-		return tjx_fail(x, TETHER_E_INVAL, "%zu bytes exceed the bound of %zu",
-				len / 2, max);
+		return tjx_fail(x, TETHER_E_INVAL,
+				"%zu bytes exceed the bound of %zu", len / 2,
+				max);
 	uint8_t *p = tether_arena_alloc(x->a, len / 2);
 	if (p == NULL && len > 0)
 		return tjx_nomem(x);
 	for (size_t i = 0; i < len; i += 2) {
 		int hi = hexval(v->u.str.s[i]), lo = hexval(v->u.str.s[i + 1]);
 		if (hi < 0 || lo < 0)
-			return tjx_fail(x, TETHER_E_INVAL, "not a hex digit at offset %zu",
+			return tjx_fail(x, TETHER_E_INVAL,
+					"not a hex digit at offset %zu",
 					hi < 0 ? i : i + 1);
 		p[i / 2] = (uint8_t)(hi << 4 | lo);
 	}
@@ -347,10 +360,12 @@ tether_status tjx_json_string(tjx *x, const tether_type_desc *t,
 	if (v->kind != TJ_STRING)
 		return tjx_mismatch(x, "a string", v);
 	if (memchr(v->u.str.s, '\0', v->u.str.len) != NULL)
-		return tjx_fail(x, TETHER_E_INVAL,
-				"string contains \\u0000, which XDR strings cannot carry");
+		return tjx_fail(
+		    x, TETHER_E_INVAL,
+		    "string contains \\u0000, which XDR strings cannot carry");
 	if (t->bound != TETHER_XDR_UNBOUNDED && v->u.str.len > t->bound)
-		return tjx_fail(x, TETHER_E_INVAL, "string of %zu bytes exceeds the bound of %u",
+		return tjx_fail(x, TETHER_E_INVAL,
+				"string of %zu bytes exceeds the bound of %u",
 				v->u.str.len, t->bound);
 	*out = v->u.str.s;
 	return TETHER_OK;
@@ -363,15 +378,18 @@ tether_status tjx_check_keys(tjx *x, const tj_value *obj,
 {
 	for (size_t i = 0; i < n; i++)
 		if (names[i] != NULL && tj_get(obj, names[i]) == NULL)
-			return tjx_fail(x, TETHER_E_INVAL, "missing field \"%s\"", names[i]);
+			return tjx_fail(x, TETHER_E_INVAL,
+					"missing field \"%s\"", names[i]);
 	for (size_t k = 0; k < obj->u.obj.n; k++) {
 		const tj_member *m = &obj->u.obj.m[k];
 		bool known = false;
 		for (size_t i = 0; i < n && !known; i++)
-			known = names[i] != NULL && strlen(names[i]) == m->klen &&
+			known = names[i] != NULL &&
+				strlen(names[i]) == m->klen &&
 				!memcmp(names[i], m->key, m->klen);
 		if (!known)
-			return tjx_fail(x, TETHER_E_INVAL, "unknown field \"%.60s\"", m->key);
+			return tjx_fail(x, TETHER_E_INVAL,
+					"unknown field \"%.60s\"", m->key);
 	}
 	return TETHER_OK;
 }
@@ -384,7 +402,8 @@ const tether_arm_desc *tjx_arm(const tether_type_desc *u, int64_t v)
 	return u->default_arm;
 }
 
-/* ---- JSON -> C ------------------------------------------------------------- */
+/* ---- JSON -> C -------------------------------------------------------------
+ */
 
 static void put_int(void *p, const tether_type_desc *t, int64_t v)
 {
@@ -483,18 +502,21 @@ static tether_status array_from(tjx *x, const tether_type_desc *t,
 		return tjx_mismatch(x, "an array", v);
 	size_t n = v->u.arr.n;
 	if (t->kind == TETHER_T_FARRAY && n != t->bound)
-		return tjx_fail(x, TETHER_E_INVAL, "expected exactly %u items, found %zu",
+		return tjx_fail(x, TETHER_E_INVAL,
+				"expected exactly %u items, found %zu",
 				t->bound, n);
 	if (t->kind == TETHER_T_FARRAY)
 		return items_from(x, t->elem, v, out);
 	if (n > t->bound)
-		return tjx_fail(x, TETHER_E_INVAL, "%zu items exceed the bound of %u",
-				n, t->bound);
+		return tjx_fail(x, TETHER_E_INVAL,
+				"%zu items exceed the bound of %u", n,
+				t->bound);
 	uint8_t *items = NULL;
 	if (n > 0) {
 		if (t->elem->size && n > SIZE_MAX / t->elem->size)
 			return tjx_nomem(x);
-		if ((items = tether_arena_alloc(x->a, n * t->elem->size)) == NULL)
+		if ((items = tether_arena_alloc(x->a, n * t->elem->size)) ==
+		    NULL)
 			return tjx_nomem(x);
 	}
 	uint32_t len = (uint32_t)n;
@@ -528,7 +550,8 @@ static tether_status fields_from(tjx *x, const tether_type_desc *t,
 	for (size_t i = 0; i < t->nfields; i++) {
 		const tether_field_desc *f = &t->fields[i];
 		size_t old = tjx_push_field(x, f->name);
-		TT_TRY(tjx_from_json(x, f->type, tj_get(v, f->name), out + f->offset));
+		TT_TRY(tjx_from_json(x, f->type, tj_get(v, f->name),
+				     out + f->offset));
 		tjx_pop(x, old);
 	}
 	return TETHER_OK;
@@ -541,7 +564,8 @@ static tether_status struct_from(tjx *x, const tether_type_desc *t,
 	if (v->kind != TJ_OBJECT)
 		return tjx_mismatch(x, "an object", v);
 	if (t->nfields > TT_ARRAY_LEN(names))
-		return tjx_fail(x, TETHER_E_UNSUPPORTED, "struct with over 64 fields");
+		return tjx_fail(x, TETHER_E_UNSUPPORTED,
+				"struct with over 64 fields");
 	for (size_t i = 0; i < t->nfields; i++)
 		names[i] = t->fields[i].name;
 	TT_TRY(tjx_check_keys(x, v, names, t->nfields));
@@ -559,21 +583,24 @@ static tether_status union_from(tjx *x, const tether_type_desc *t,
 		return tjx_mismatch(x, "an object", v);
 	const tj_value *dj = tj_get(v, df->name);
 	if (dj == NULL)
-		return tjx_fail(x, TETHER_E_INVAL, "missing discriminant \"%s\"", df->name);
+		return tjx_fail(x, TETHER_E_INVAL,
+				"missing discriminant \"%s\"", df->name);
 	size_t old = tjx_push_field(x, df->name);
 	TT_TRY(tjx_json_int(x, tjx_resolve(df->type), dj, &dv));
 	tjx_pop(x, old);
 	const tether_arm_desc *arm = tjx_arm(t, dv);
 	if (arm == NULL)
-		return tjx_fail(x, TETHER_E_INVAL, "no arm of union %s for %s = %lld",
-				t->name ? t->name : "", df->name, (long long)dv);
-	const char *names[2] = { df->name, arm->name };
+		return tjx_fail(
+		    x, TETHER_E_INVAL, "no arm of union %s for %s = %lld",
+		    t->name ? t->name : "", df->name, (long long)dv);
+	const char *names[2] = {df->name, arm->name};
 	TT_TRY(tjx_check_keys(x, v, names, 2));
 	put_int(out + df->offset, tjx_resolve(df->type), dv);
 	if (arm->name == NULL)
 		return TETHER_OK;
 	old = tjx_push_field(x, arm->name);
-	TT_TRY(tjx_from_json(x, arm->type, tj_get(v, arm->name), out + t->union_offset));
+	TT_TRY(tjx_from_json(x, arm->type, tj_get(v, arm->name),
+			     out + t->union_offset));
 	tjx_pop(x, old);
 	return TETHER_OK;
 }
@@ -617,7 +644,8 @@ tether_status tjx_from_json(tjx *x, const tether_type_desc *t,
 	const char *s;
 	switch (t->kind) {
 	case TETHER_T_VOID:
-		return v->kind == TJ_NULL ? TETHER_OK : tjx_mismatch(x, "null", v);
+		return v->kind == TJ_NULL ? TETHER_OK
+					  : tjx_mismatch(x, "null", v);
 	case TETHER_T_QUAD:
 	case TETHER_T_FOPAQUE:
 	case TETHER_T_OPAQUE:
@@ -648,7 +676,8 @@ tether_status tjx_from_json(tjx *x, const tether_type_desc *t,
 	}
 }
 
-/* ---- C -> JSON ------------------------------------------------------------- */
+/* ---- C -> JSON -------------------------------------------------------------
+ */
 
 static tether_status made(tjx *x, tj_value *v, tj_value **out)
 {
@@ -684,7 +713,8 @@ static tether_status items_to(tjx *x, const tether_type_desc *elem,
 		return tjx_nomem(x);
 	for (size_t i = 0; i < n; i++) {
 		size_t old = tjx_push_index(x, i);
-		TT_TRY(tjx_to_json(x, elem, base + i * elem->size, &v->u.arr.items[i]));
+		TT_TRY(tjx_to_json(x, elem, base + i * elem->size,
+				   &v->u.arr.items[i]));
 		tjx_pop(x, old);
 	}
 	*out = v;
@@ -698,10 +728,12 @@ static tether_status counted_to(tjx *x, const tether_type_desc *t,
 	memcpy(&n, in + t->len_offset, sizeof(n));
 	const uint8_t *p = get_ptr(in + t->val_offset);
 	if (n > t->bound)
-		return tjx_fail(x, TETHER_E_INVAL, "length %u exceeds the bound of %u",
-				n, t->bound);
+		return tjx_fail(x, TETHER_E_INVAL,
+				"length %u exceeds the bound of %u", n,
+				t->bound);
 	if (p == NULL && n > 0)
-		return tjx_fail(x, TETHER_E_INVAL, "NULL data with length %u", n);
+		return tjx_fail(x, TETHER_E_INVAL, "NULL data with length %u",
+				n);
 	if (t->kind == TETHER_T_OPAQUE)
 		return made(x, tjx_hex_json(x, p, n), out);
 	return items_to(x, t->elem, p, n, out);
@@ -716,8 +748,10 @@ static tether_status struct_to(tjx *x, const tether_type_desc *t,
 	for (size_t i = 0; i < t->nfields; i++) {
 		const tether_field_desc *f = &t->fields[i];
 		size_t old = tjx_push_field(x, f->name);
-		v->u.obj.m[i].key = f->name, v->u.obj.m[i].klen = strlen(f->name);
-		TT_TRY(tjx_to_json(x, f->type, in + f->offset, &v->u.obj.m[i].val));
+		v->u.obj.m[i].key = f->name,
+		v->u.obj.m[i].klen = strlen(f->name);
+		TT_TRY(tjx_to_json(x, f->type, in + f->offset,
+				   &v->u.obj.m[i].val));
 		tjx_pop(x, old);
 	}
 	*out = v;
@@ -732,8 +766,9 @@ static tether_status union_to(tjx *x, const tether_type_desc *t,
 	int64_t dv = get_int(in + df->offset, dt);
 	const tether_arm_desc *arm = tjx_arm(t, dv);
 	if (arm == NULL)
-		return tjx_fail(x, TETHER_E_INVAL, "no arm of union %s for %s = %lld",
-				t->name ? t->name : "", df->name, (long long)dv);
+		return tjx_fail(
+		    x, TETHER_E_INVAL, "no arm of union %s for %s = %lld",
+		    t->name ? t->name : "", df->name, (long long)dv);
 	tj_value *v = tj_new_object(x->a, arm->name ? 2 : 1);
 	if (v == NULL)
 		return tjx_nomem(x);
@@ -741,8 +776,10 @@ static tether_status union_to(tjx *x, const tether_type_desc *t,
 	TT_TRY(made(x, tjx_int_json(x, dt, dv), &v->u.obj.m[0].val));
 	if (arm->name != NULL) {
 		size_t old = tjx_push_field(x, arm->name);
-		v->u.obj.m[1].key = arm->name, v->u.obj.m[1].klen = strlen(arm->name);
-		TT_TRY(tjx_to_json(x, arm->type, in + t->union_offset, &v->u.obj.m[1].val));
+		v->u.obj.m[1].key = arm->name,
+		v->u.obj.m[1].klen = strlen(arm->name);
+		TT_TRY(tjx_to_json(x, arm->type, in + t->union_offset,
+				   &v->u.obj.m[1].val));
 		tjx_pop(x, old);
 	}
 	*out = v;

@@ -60,7 +60,7 @@ tether_status tjx_decode(tjx *x, const tether_type_desc *t, tether_dec *d,
 /* Follows typedefs to the underlying descriptor. */
 const tether_type_desc *tjx_resolve(const tether_type_desc *t);
 tether_status tjx_fail(tjx *x, tether_status st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 tether_status tjx_mismatch(tjx *x, const char *want, const tj_value *v);
 /* Path segments: push returns the old length for tjx_pop. */
 size_t tjx_push_field(tjx *x, const char *name);
@@ -76,8 +76,8 @@ tether_status tjx_step(tjx *x);
 /* Integers of kind INT/UINT/HYPER/UHYPER/ENUM/BOOL as one int64/uint64:
  * the JSON value checked against t's range (enum: its name or a declared
  * value; bool: true/false). */
-tether_status tjx_json_int(tjx *x, const tether_type_desc *t,
-			   const tj_value *v, int64_t *out);
+tether_status tjx_json_int(tjx *x, const tether_type_desc *t, const tj_value *v,
+			   int64_t *out);
 tether_status tjx_json_real(tjx *x, const tether_type_desc *t,
 			    const tj_value *v, double *out);
 /* Hex text of JSON string v -> exactly want bytes (want SIZE_MAX: any

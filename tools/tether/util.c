@@ -39,8 +39,8 @@ bool cli_uint(const char *cmd, const char *what, const char *s, uint32_t lo,
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	if (*s < '0' || *s > '9' || errno || *end != '\0' || v < lo || v > hi) {
-		cli_err(cmd, "%s must be a number from %u to %u, not '%s'", what,
-			lo, hi, s);
+		cli_err(cmd, "%s must be a number from %u to %u, not '%s'",
+			what, lo, hi, s);
 		return false;
 	}
 	*out = (uint32_t)v;
@@ -51,7 +51,8 @@ static const cli_opt *find_opt(const cli_opt *opts, size_t n, const char *name,
 			       size_t len)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strlen(opts[i].name) == len && !strncmp(opts[i].name, name, len))
+		if (strlen(opts[i].name) == len &&
+		    !strncmp(opts[i].name, name, len))
 			return &opts[i];
 	return NULL;
 }
@@ -73,7 +74,8 @@ static int take_opt(const cli_opt *o, const char *cmd, const char *arg,
 	}
 	if (o->multi != NULL) {
 		if (*o->nmulti >= o->max) {
-			cli_err(cmd, "option %s given more than %zu times", arg, o->max);
+			cli_err(cmd, "option %s given more than %zu times", arg,
+				o->max);
 			return CLI_EUSAGE;
 		}
 		o->multi[(*o->nmulti)++] = val;
@@ -97,7 +99,9 @@ int cli_parse(int argc, char **argv, const cli_opt *opts, size_t nopts,
 		}
 		if (only_pos || a[0] != '-' || a[1] != '-' || a[2] == '\0') {
 			if (*npos >= maxpos) {
-				cli_err(cmd, "unexpected argument '%s' (see tether %s --help)",
+				cli_err(cmd,
+					"unexpected argument '%s' (see tether "
+					"%s --help)",
 					a, cmd);
 				return CLI_EUSAGE;
 			}
@@ -108,7 +112,9 @@ int cli_parse(int argc, char **argv, const cli_opt *opts, size_t nopts,
 		size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
 		const cli_opt *o = find_opt(opts, nopts, a + 2, len);
 		if (o == NULL) {
-			cli_err(cmd, "unknown option '%s' (see tether %s --help)", a, cmd);
+			cli_err(cmd,
+				"unknown option '%s' (see tether %s --help)", a,
+				cmd);
 			return CLI_EUSAGE;
 		}
 		const char *val = eq ? eq + 1 : NULL;
@@ -149,7 +155,8 @@ static int check_tls(const char *cmd, const char *endpoint, const cli_net *n)
 	bool tls = !strncmp(endpoint, "tls://", 6);
 	bool any = n->cert || n->key || n->ca;
 	if (any && !tls) {
-		cli_err(cmd, "--cert/--key/--ca apply to tls:// endpoints, not '%s'",
+		cli_err(cmd,
+			"--cert/--key/--ca apply to tls:// endpoints, not '%s'",
 			endpoint);
 		return CLI_EUSAGE;
 	}
@@ -161,8 +168,8 @@ static int check_tls(const char *cmd, const char *endpoint, const cli_net *n)
 		cli_err(cmd, "tls:// needs --ca FILE to verify the server");
 		return CLI_EUSAGE;
 	}
-	if (!readable(cmd, "--cert", n->cert) || !readable(cmd, "--key", n->key) ||
-	    !readable(cmd, "--ca", n->ca))
+	if (!readable(cmd, "--cert", n->cert) ||
+	    !readable(cmd, "--key", n->key) || !readable(cmd, "--ca", n->ca))
 		return CLI_EUSAGE;
 	return CLI_OK;
 }
@@ -177,8 +184,10 @@ static int tls_config(const char *cmd, const char *endpoint, const cli_net *n,
 		return CLI_OK;
 	if ((st = tether_tls_config_new(out)) != TETHER_OK ||
 	    (st = tether_tls_config_set_ca_file(*out, n->ca)) != TETHER_OK ||
-	    (n->cert && (st = tether_tls_config_set_cert_file(*out, n->cert)) != TETHER_OK) ||
-	    (n->key && (st = tether_tls_config_set_key_file(*out, n->key)) != TETHER_OK)) {
+	    (n->cert && (st = tether_tls_config_set_cert_file(*out, n->cert)) !=
+			    TETHER_OK) ||
+	    (n->key && (st = tether_tls_config_set_key_file(*out, n->key)) !=
+			   TETHER_OK)) {
 		cli_err(cmd, "TLS options: %s", tether_strerror(st));
 		tether_tls_config_free(*out);
 		*out = NULL;
@@ -191,12 +200,13 @@ static int net_opts(const char *cmd, cli_net *n, tether_client_opts *o)
 {
 	uint32_t ms = 5000;
 	if (n->connect_timeout != NULL &&
-	    !cli_uint(cmd, "--connect-timeout", n->connect_timeout, 1, 3600000, &ms))
+	    !cli_uint(cmd, "--connect-timeout", n->connect_timeout, 1, 3600000,
+		      &ms))
 		return CLI_EUSAGE;
 	tether_client_opts_set_connect_timeout_ms(o, ms);
 	n->deadline_ms = 5000;
-	if (n->deadline != NULL &&
-	    !cli_uint(cmd, "--deadline", n->deadline, 1, 3600000, &n->deadline_ms))
+	if (n->deadline != NULL && !cli_uint(cmd, "--deadline", n->deadline, 1,
+					     3600000, &n->deadline_ms))
 		return CLI_EUSAGE;
 	tether_client_opts_set_deadline_ms(o, n->deadline_ms);
 	return CLI_OK;
@@ -221,15 +231,17 @@ int cli_connect(const char *cmd, const char *endpoint, cli_net *n,
 	if (tls != NULL)
 		tether_client_opts_set_tls(o, tls);
 	tether_client_opts_set_allow_plaintext(o, n->allow_plaintext);
-	tether_status st = rc == CLI_OK ? tether_client_connect(endpoint, o, out)
-					: TETHER_OK;
+	tether_status st =
+	    rc == CLI_OK ? tether_client_connect(endpoint, o, out) : TETHER_OK;
 	tether_client_opts_free(o);
 	tether_tls_config_free(tls);
 	if (rc != CLI_OK)
 		return rc;
 	if (st == TETHER_E_INSECURE) {
-		cli_err(cmd, "%s: plaintext tcp:// to a non-loopback address is "
-			     "refused; use tls:// or --allow-plaintext", endpoint);
+		cli_err(cmd,
+			"%s: plaintext tcp:// to a non-loopback address is "
+			"refused; use tls:// or --allow-plaintext",
+			endpoint);
 		return CLI_EUSAGE;
 	}
 	if (st != TETHER_OK) {
