@@ -169,6 +169,8 @@ stat() { # IMPL TRANSPORT MODE FIELD
 	grep "\"impl\":\"$1\"" "$RESULTS" | grep "\"transport\":\"$2\"" |
 		grep "\"mode\":\"$3\"" | field "$4" | median
 }
+# met VALUE OP GOAL: yes/no/-
+met() { awk -v v="$1" -v op="$2" -v g="$3" 'BEGIN { if (v == "-") { print "-"; exit } ok = (op == "le") ? v <= g : (op == "lt") ? v < g : v >= g; print ok ? "yes" : "**no**" }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 
 TABLE=$TMP/table.md
@@ -189,18 +191,23 @@ TABLE=$TMP/table.md
 
 RATIOS=$TMP/ratios.md
 {
-	echo "| target | transport | value | goal |"
-	echo "| --- | --- | ---: | --- |"
+	echo "| target | transport | value | goal | met |"
+	echo "| --- | --- | ---: | --- | --- |"
 	for tr in $TRANSPORTS; do
 		t=$(stat tether $tr latency p50_us); r=$(stat raw $tr latency p50_us); p=$(stat tirpc $tr latency p50_us)
-		echo "| tether p50 latency / raw p50 latency | $tr | $(ratio "$t" "$r") | ≤ 1.15 |"
-		echo "| tether p50 latency / tirpc p50 latency | $tr | $(ratio "$t" "$p") | < 1.00 |"
+		v=$(ratio "$t" "$r")
+		echo "| tether p50 latency / raw p50 latency | $tr | $v | ≤ 1.15 | $(met "$v" le 1.15) |"
+		v=$(ratio "$t" "$p")
+		echo "| tether p50 latency / tirpc p50 latency | $tr | $v | < 1.00 | $(met "$v" lt 1.00) |"
 		t=$(stat tether $tr throughput calls_per_s); p=$(stat tirpc $tr throughput calls_per_s)
-		echo "| tether throughput ($DEPTH in flight) / tirpc blocking | $tr | $(ratio "$t" "$p") | ≥ 4 |"
+		v=$(ratio "$t" "$p")
+		echo "| tether throughput ($DEPTH in flight) / tirpc blocking | $tr | $v | ≥ 4 | $(met "$v" ge 4) |"
 	done
 	while read -r impl tr before after n; do
 		per=$(awk -v a="$after" -v b="$before" -v n="$n" 'BEGIN { if (n > 0) printf "%.1f", (a - b) / n; else print "-" }')
-		echo "| server RSS per idle connection, $impl (KiB; $before → $after KiB, $n of $IDLE connections held) | $tr | $per | tether ≤ 16 |"
+		goal=; ok=
+		if [ "$impl" = tether ]; then goal="≤ 16"; ok=$(met "$per" le 16); fi
+		echo "| server RSS per idle connection (KiB), $impl: $before → $after KiB, $n of $IDLE connections held | $tr | $per | $goal | $ok |"
 	done <"$RSS"
 } >"$RATIOS"
 
@@ -212,22 +219,29 @@ if command -v gnuplot >/dev/null 2>&1; then
 	DAT=$TMP/plot.dat
 	for tr in $TRANSPORTS; do
 		for impl in $IMPLS; do
-			echo "$impl/$tr $(stat $impl $tr latency p50_us) $(stat $impl $tr latency p99_us)"
+			echo "$impl/$tr $(stat $impl $tr latency p50_us) $(stat $impl $tr latency p99_us) $(stat $impl $tr throughput calls_per_s)"
 		done
-	done >"$DAT"
+	done | sed 's/ - / 0 /g; s/ -$/ 0/' >"$DAT"
 	PNG=$(dirname "$OUT")/performance.png
-	gnuplot <<GP && PLOT_NOTE="![p50 and p99 latency, 64-byte echo](performance.png)"
-set terminal png size 800,450
+	gnuplot <<GP && PLOT_NOTE="![latency and throughput, $SIZE-byte echo](performance.png)"
+set terminal png size 1000,450
 set output "$PNG"
-set title "64-byte echo latency (median of $RUNS runs)"
-set ylabel "microseconds"
+set multiplot layout 1,2 title "$SIZE-byte echo, median of $RUNS runs"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set boxwidth 0.9
 set xtics rotate by -30
-set yrange [0:*]
+set title "latency, one call at a time (log scale)"
+set ylabel "microseconds"
+set logscale y
 plot "$DAT" using 2:xtic(1) title "p50", "" using 3 title "p99"
+unset logscale y
+set yrange [0:*]
+set title "throughput (raw, tether: $DEPTH in flight; tirpc: blocking)"
+set ylabel "calls per second"
+plot "$DAT" using 4:xtic(1) notitle
+unset multiplot
 GP
 fi
 
@@ -271,9 +285,23 @@ $PLOT_NOTE
 
 ## Caveats
 
-The machine is shared with other work while these numbers are taken, so
-absolute values are noisy; compare rows of the same run. p50/p99 for the
-throughput mode are per-call times from send to reply with $DEPTH in
-flight (queueing included), not service times.
+- The machine is shared with other work while these numbers are taken
+  (2 cores, parallel builds), so absolute values and especially p99 are
+  noisy; compare rows of the same run, and re-run for your own machine.
+- Throughput p50/p99 are per-call times from send to reply with $DEPTH in
+  flight (queueing included), not service times.
+- The raw floor is a floor for *latency* only: its server answers one
+  record per write() and its client sends one record per write(), while
+  tether's engine batches several replies into one write, so with $DEPTH in
+  flight tether can beat "raw".
+- callback rows: calls/s counts NOTIFY callbacks per second over one
+  SUBSCRIBE (server: at most 16 in flight, 5 s deadline each); p50/p99 there
+  are the gaps between successive callback arrivals at the client, not
+  round trips; depth 0 means "chosen by the server".
+- Server RSS per idle connection: VmRSS of the server process before and
+  after $IDLE connections were opened and accepted (the connections held
+  column counts the server's new file descriptors) and left idle; pages the
+  allocator keeps from earlier runs of the same server process count
+  against the "before" value.
 MD
 log "wrote $OUT"
