@@ -188,6 +188,14 @@ run ping "$TLS" ECHO_PROG --idl "$ECHO_X"
 check "tls:// without --ca" eval 'rc_is 2 && err_has "needs --ca"'
 run ping "$TLS" 0x20000E01 --ca "$P/ca.pem"
 check "TLS without a client certificate is refused" eval 'rc_is 3'
+run certs ca "$WORK/other"
+run certs issue "$WORK/other" mallory --client
+run ping "$TLS" 0x20000E01 --ca "$P/ca.pem" --cert "$WORK/other/mallory.pem" --key "$WORK/other/mallory.key"
+check "client certificate from another CA is refused" eval 'rc_is 3 && err_has "E_AUTH_REJECTED"'
+run ping "$TLS" 0x20000E01 --ca "$WORK/other/ca.pem" --cert "$P/alice.pem" --key "$P/alice.key"
+check "server not trusted by --ca" eval 'rc_is 3'
+run ping "tcp://${TLS#tls://}" 0x20000E01
+check "plaintext to a TLS server gets nothing" eval 'rc_is 3'
 run ping "$TLS" 0x20000E01 --ca "$P/ca.pem" --cert "$P/alice.pem"
 check "--cert without --key" eval 'rc_is 2 && err_has "go together"'
 
