@@ -180,6 +180,14 @@ typedef enum tether_audit_direction {
 	TETHER_AUDIT_DIR_CALLBACK = 2 /* the server called the client back */
 } tether_audit_direction;
 
+/* Values for tether_audit_record.security_mode (docs/audit.md): the
+ * protection a connection ended up with, audited once per connection
+ * (RFC 9289 §6.1 as cited by the project's issues). */
+#define TETHER_AUDIT_MODE_PLAINTEXT "plaintext"		/* tcp://, no TLS */
+#define TETHER_AUDIT_MODE_TLS_SERVER_AUTH "tls-server-auth" /* no client cert */
+#define TETHER_AUDIT_MODE_TLS_MUTUAL_AUTH "tls-mutual-auth"
+#define TETHER_AUDIT_MODE_UNIX_PEERCRED "unix-peercred" /* SO_PEERCRED */
+
 /* Marks an absent numeric field (written as JSON null). */
 #define TETHER_AUDIT_NONE_U32 UINT32_MAX
 #define TETHER_AUDIT_NONE_I32 (-1)
