@@ -20,18 +20,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define PROG 0x20000E02u
 
 static const tether_proc_desc v1_procs[] = {
-	{.name = "NULL", .prog = PROG, .vers = 1, .proc = 0},
-	{.name = "ECHO", .prog = PROG, .vers = 1, .proc = 1},
-	{.name = "STATS", .prog = PROG, .vers = 1, .proc = 2},
+    {.name = "NULL", .prog = PROG, .vers = 1, .proc = 0},
+    {.name = "ECHO", .prog = PROG, .vers = 1, .proc = 1},
+    {.name = "STATS", .prog = PROG, .vers = 1, .proc = 2},
 };
 static const tether_proc_desc v2_procs[] = {
-	{.name = "ECHO", .prog = PROG, .vers = 2, .proc = 1},
-	{.name = "STATS", .prog = PROG, .vers = 2, .proc = 4},
+    {.name = "ECHO", .prog = PROG, .vers = 2, .proc = 1},
+    {.name = "STATS", .prog = PROG, .vers = 2, .proc = 4},
 };
-static const tether_version_desc v1 = {"ECHO_PROG", "ECHO_V1", PROG, 1,
-				       v1_procs, 3};
-static const tether_version_desc v2 = {"ECHO_PROG", "ECHO_V2", PROG, 2,
-				       v2_procs, 2};
+static const tether_version_desc v1 = {"ECHO_PROG", "ECHO_V1", PROG,
+				       1,	    v1_procs,  3};
+static const tether_version_desc v2 = {"ECHO_PROG", "ECHO_V2", PROG,
+				       2,	    v2_procs,  2};
 static const tether_version_desc *const versions[] = {&v1, &v2};
 static const tether_program_desc prog = {"ECHO_PROG", PROG, versions, 2};
 static const tether_program_desc *const programs[] = {&prog};
@@ -39,13 +39,13 @@ static const tether_idl_desc idl = {"echo.x", "", NULL, 0, programs, 1};
 static const tether_idl_desc *const idls[] = {&idl};
 
 static const tt_subject subjects[] = {
-	{TETHER_PEER_NONE, TETHER_PEER_NAME_NONE, "", "", false, 0, 0},
-	{TETHER_PEER_UNIX, TETHER_PEER_NAME_NONE, "", "", true, 1000, 100},
-	{TETHER_PEER_TLS, TETHER_PEER_NAME_SAN_URI, "spiffe://ex.org/a",
-	 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
-	 false, 0, 0},
-	{TETHER_PEER_TLS, TETHER_PEER_NAME_SAN_DNS, "a.example.org", "", false,
-	 0, 0},
+    {TETHER_PEER_NONE, TETHER_PEER_NAME_NONE, "", "", false, 0, 0},
+    {TETHER_PEER_UNIX, TETHER_PEER_NAME_NONE, "", "", true, 1000, 100},
+    {TETHER_PEER_TLS, TETHER_PEER_NAME_SAN_URI, "spiffe://ex.org/a",
+     "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", false,
+     0, 0},
+    {TETHER_PEER_TLS, TETHER_PEER_NAME_SAN_DNS, "a.example.org", "", false, 0,
+     0},
 };
 
 /* The error message must name a position inside the input. */
@@ -63,16 +63,16 @@ static void check_error(const char *err, size_t size)
 static void check_rules(const tether_policy *p)
 {
 	static const uint32_t calls[][3] = {
-		{PROG, 1, 0}, {PROG, 1, 1}, {PROG, 2, 4}, {1, 1, 1}};
+	    {PROG, 1, 0}, {PROG, 1, 1}, {PROG, 2, 4}, {1, 1, 1}};
 	for (size_t s = 0; s < sizeof(subjects) / sizeof(subjects[0]); s++)
 		for (size_t c = 0; c < sizeof(calls) / sizeof(calls[0]); c++) {
 			size_t i1, i2;
 			tether_status a = tt_policy_check_subject(
-				p, &subjects[s], calls[c][0], calls[c][1],
-				calls[c][2], &i1);
+			    p, &subjects[s], calls[c][0], calls[c][1],
+			    calls[c][2], &i1);
 			tether_status b = tt_policy_check_subject(
-				p, &subjects[s], calls[c][0], calls[c][1],
-				calls[c][2], &i2);
+			    p, &subjects[s], calls[c][0], calls[c][1],
+			    calls[c][2], &i2);
 			if (a != b || i1 != i2 ||
 			    (a != TETHER_OK && a != TETHER_E_DENIED))
 				abort();
@@ -89,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (tether_policy_new(&p) != TETHER_OK)
 		return 0;
 	tether_status st = tether_policy_load_text(
-		p, "fuzz", (const char *)data, size, idls, 1, err, sizeof(err));
+	    p, "fuzz", (const char *)data, size, idls, 1, err, sizeof(err));
 	if (st == TETHER_OK) {
 		check_rules(p);
 	} else {

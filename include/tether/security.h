@@ -73,8 +73,20 @@ TETHER_API TETHER_WUR tether_status tether_policy_deny(tether_policy *p,
  * index of the deciding rule, or TETHER_POLICY_NO_RULE. A policy without
  * rules allows everything. Thread-safe on a policy no longer modified. */
 TETHER_API TETHER_WUR tether_status tether_policy_check(
-	const tether_policy *p, const tether_peer_identity *id, uint32_t prog,
-	uint32_t vers, uint32_t proc, size_t *rule_index);
+    const tether_policy *p, const tether_peer_identity *id, uint32_t prog,
+    uint32_t vers, uint32_t proc, size_t *rule_index);
+
+/* The RFC 5531 §9 reply for a call the security layer refused, as the
+ * three numbers an audit record carries (absent ones get
+ * TETHER_AUDIT_NONE_I32):
+ *   TETHER_E_DENIED       -> MSG_DENIED (1), reject_stat AUTH_ERROR,
+ *                            auth_stat AUTH_TOOWEAK (5)
+ *   TETHER_E_RATE_LIMITED -> MSG_ACCEPTED (0), accept_stat SYSTEM_ERR (5)
+ * (docs/policy.md says why). TETHER_E_INVAL for any other status or a
+ * NULL output. */
+TETHER_API TETHER_WUR tether_status
+tether_security_refusal(tether_status st, int32_t *reply_stat,
+			int32_t *accept_stat, int32_t *auth_stat);
 
 /* Number of rules, and the source line of rule i (0 for API rules). */
 TETHER_API size_t tether_policy_rule_count(const tether_policy *p);
@@ -87,21 +99,20 @@ TETHER_API uint32_t tether_policy_rule_line(const tether_policy *p, size_t i);
  * TETHER_E_POLICY_SYNTAX (or TETHER_E_NOMEM / TETHER_E_TOO_LARGE). name
  * labels messages ("<policy>" if NULL). Never reads past text[len). */
 TETHER_API TETHER_WUR tether_status tether_policy_load_text(
-	tether_policy *p, const char *name, const char *text, size_t len,
-	const tether_idl_desc *const *idls, size_t nidls, char *err,
-	size_t errcap);
+    tether_policy *p, const char *name, const char *text, size_t len,
+    const tether_idl_desc *const *idls, size_t nidls, char *err, size_t errcap);
 /* Same, reading the file at path (at most 1 MiB; TETHER_E_IO if it cannot
  * be read, TETHER_E_TOO_LARGE if longer). */
 TETHER_API TETHER_WUR tether_status tether_policy_load_file(
-	tether_policy *p, const char *path, const tether_idl_desc *const *idls,
-	size_t nidls, char *err, size_t errcap);
+    tether_policy *p, const char *path, const tether_idl_desc *const *idls,
+    size_t nidls, char *err, size_t errcap);
 
 /* ---- rate limits -------------------------------------------------------- */
 
 /* Which key a rate rule buckets on. */
 typedef enum tether_rl_scope {
 	TETHER_RL_IDENTITY = 0, /* per peer identity (tether_peer_key) */
-	TETHER_RL_ADDRESS = 1   /* per source address (no port) */
+	TETHER_RL_ADDRESS = 1	/* per source address (no port) */
 } tether_rl_scope;
 
 /* Longest key a bucket stores (bytes, without the NUL). */
@@ -117,8 +128,8 @@ typedef struct tether_ratelimit tether_ratelimit;
  * bucket hash (pass random bytes; it defends against hash flooding).
  * Caller frees with tether_ratelimit_free(). Thread-safe: one internal
  * mutex (docs/internals/security.md). */
-TETHER_API TETHER_WUR tether_status tether_ratelimit_new(
-	size_t max_buckets, uint64_t seed, tether_ratelimit **out);
+TETHER_API TETHER_WUR tether_status
+tether_ratelimit_new(size_t max_buckets, uint64_t seed, tether_ratelimit **out);
 TETHER_API void tether_ratelimit_free(tether_ratelimit *rl);
 
 /* Adds a token-bucket rule for calls matching prog/vers/proc (numbers or
@@ -128,10 +139,9 @@ TETHER_API void tether_ratelimit_free(tether_ratelimit *rl);
  * then the procedure); among equals the first added. Each rule has its own
  * buckets. TETHER_E_INVAL, TETHER_E_TOO_LARGE (over 1024 rules),
  * TETHER_E_NOMEM. Set rules before checking calls. */
-TETHER_API TETHER_WUR tether_status
-tether_ratelimit_add(tether_ratelimit *rl, tether_rl_scope scope, uint32_t prog,
-		     uint32_t vers, uint32_t proc, uint32_t rate_per_s,
-		     uint32_t burst);
+TETHER_API TETHER_WUR tether_status tether_ratelimit_add(
+    tether_ratelimit *rl, tether_rl_scope scope, uint32_t prog, uint32_t vers,
+    uint32_t proc, uint32_t rate_per_s, uint32_t burst);
 
 /* Takes one token for a call from both the identity bucket (id_key, may
  * be NULL: no identity limit) and the address bucket (addr_key, may be
@@ -141,9 +151,9 @@ tether_ratelimit_add(tether_ratelimit *rl, tether_rl_scope scope, uint32_t prog,
  * TETHER_E_RATE_LIMITED (*scope_hit, may be NULL, says which scope),
  * TETHER_E_INVAL. */
 TETHER_API TETHER_WUR tether_status tether_ratelimit_check(
-	tether_ratelimit *rl, const char *id_key, const char *addr_key,
-	uint32_t prog, uint32_t vers, uint32_t proc, uint64_t now_ms,
-	tether_rl_scope *scope_hit);
+    tether_ratelimit *rl, const char *id_key, const char *addr_key,
+    uint32_t prog, uint32_t vers, uint32_t proc, uint64_t now_ms,
+    tether_rl_scope *scope_hit);
 
 /* Buckets currently held (never more than max_buckets). */
 TETHER_API size_t tether_ratelimit_buckets(tether_ratelimit *rl);
@@ -183,8 +193,9 @@ typedef enum tether_audit_direction {
 /* Values for tether_audit_record.security_mode (docs/audit.md): the
  * protection a connection ended up with, audited once per connection
  * (RFC 9289 §6.1 as cited by the project's issues). */
-#define TETHER_AUDIT_MODE_PLAINTEXT "plaintext"		/* tcp://, no TLS */
-#define TETHER_AUDIT_MODE_TLS_SERVER_AUTH "tls-server-auth" /* no client cert */
+#define TETHER_AUDIT_MODE_PLAINTEXT "plaintext"		    /* tcp://, no TLS */
+#define TETHER_AUDIT_MODE_TLS_SERVER_AUTH "tls-server-auth" /* no client cert  \
+							     */
 #define TETHER_AUDIT_MODE_TLS_MUTUAL_AUTH "tls-mutual-auth"
 #define TETHER_AUDIT_MODE_UNIX_PEERCRED "unix-peercred" /* SO_PEERCRED */
 
@@ -202,18 +213,18 @@ typedef enum tether_audit_direction {
  */
 typedef struct tether_audit_record {
 	tether_audit_event event;
-	uint64_t time_ms; /* wall clock, ms since the Unix epoch (UTC) */
-	uint64_t conn_id; /* the server's connection number */
+	uint64_t time_ms;	 /* wall clock, ms since the Unix epoch (UTC) */
+	uint64_t conn_id;	 /* the server's connection number */
 	const char *client_addr; /* "127.0.0.1", "::1", "/run/x.sock" */
 	uint32_t client_port;
 	const char *server_addr;
 	uint32_t server_port;
 	tether_audit_transport transport;
-	const char *tls_version; /* "TLSv1.3" */
-	const char *tls_cipher;	 /* "TLS_AES_128_GCM_SHA256" */
+	const char *tls_version;   /* "TLSv1.3" */
+	const char *tls_cipher;	   /* "TLS_AES_128_GCM_SHA256" */
 	const char *security_mode; /* "plaintext", "tls-server-auth", ... */
 	const tether_peer_identity *peer; /* borrowed; NULL: none */
-	uint32_t auth_flavor;	  /* RFC 5531 §8 flavor number */
+	uint32_t auth_flavor;		  /* RFC 5531 §8 flavor number */
 	uint32_t prog;
 	const char *prog_name;
 	uint32_t vers;
@@ -230,8 +241,8 @@ typedef struct tether_audit_record {
 	uint64_t duration_us;
 	uint64_t bytes_in;
 	uint64_t bytes_out;
-	const char *limit; /* LIMIT: which one ("rate_identity", ...) */
-	uint32_t rule;	   /* DENIAL/CALL: policy rule index */
+	const char *limit;  /* LIMIT: which one ("rate_identity", ...) */
+	uint32_t rule;	    /* DENIAL/CALL: policy rule index */
 	const char *detail; /* free text, e.g. why a connection closed */
 } tether_audit_record;
 
@@ -249,7 +260,7 @@ TETHER_API const char *tether_audit_event_name(tether_audit_event e);
  * suffices), TETHER_E_INVAL. */
 #define TETHER_AUDIT_JSON_MAX 131072u
 TETHER_API TETHER_WUR tether_status tether_audit_format_json(
-	const tether_audit_record *r, char *buf, size_t cap, size_t *len);
+    const tether_audit_record *r, char *buf, size_t cap, size_t *len);
 
 /* A sink receives records. The callback gets a borrowed record, valid
  * during the call; it may be called from any I/O thread at once, so it
@@ -259,9 +270,8 @@ typedef void (*tether_audit_fn)(const tether_audit_record *r, void *ud);
 typedef struct tether_audit_sink tether_audit_sink;
 
 /* A sink calling fn(r, ud). Caller frees with tether_audit_sink_free(). */
-TETHER_API TETHER_WUR tether_status
-tether_audit_sink_new_callback(tether_audit_fn fn, void *ud,
-			       tether_audit_sink **out);
+TETHER_API TETHER_WUR tether_status tether_audit_sink_new_callback(
+    tether_audit_fn fn, void *ud, tether_audit_sink **out);
 /* JSON lines to f (borrowed; must outlive the sink): one fwrite and one
  * fflush per record, under a mutex. */
 TETHER_API TETHER_WUR tether_status
@@ -288,9 +298,8 @@ TETHER_API void tether_audit_sink_set_sample(tether_audit_sink *s, uint32_t n);
 /* Hands r to the sink unless sampled out. TETHER_OK (written or sampled
  * out: *written, may be NULL, says which), TETHER_E_IO (the file write
  * failed), TETHER_E_INVAL. Thread-safe. */
-TETHER_API TETHER_WUR tether_status tether_audit_emit(tether_audit_sink *s,
-						      const tether_audit_record *r,
-						      bool *written);
+TETHER_API TETHER_WUR tether_status tether_audit_emit(
+    tether_audit_sink *s, const tether_audit_record *r, bool *written);
 
 /* ---- metrics ------------------------------------------------------------ */
 
@@ -342,16 +351,16 @@ TETHER_API void tether_metrics_call(tether_metrics *m, uint32_t prog,
  * instant). */
 TETHER_API uint64_t tether_metrics_get(const tether_metrics *m,
 				       tether_metric c);
-TETHER_API uint64_t tether_metrics_calls(const tether_metrics *m,
-					 uint32_t prog, uint32_t vers,
-					 uint32_t proc, tether_status st);
+TETHER_API uint64_t tether_metrics_calls(const tether_metrics *m, uint32_t prog,
+					 uint32_t vers, uint32_t proc,
+					 tether_status st);
 /* Latency of (prog, vers, proc): per-bucket counts (not cumulative),
  * buckets[TETHER_METRICS_NBUCKETS] being +Inf; count and sum in us.
  * TETHER_E_NOT_FOUND if no call was seen. */
 TETHER_API TETHER_WUR tether_status tether_metrics_latency(
-	const tether_metrics *m, uint32_t prog, uint32_t vers, uint32_t proc,
-	uint64_t buckets[TETHER_METRICS_NBUCKETS + 1], uint64_t *count,
-	uint64_t *sum_us);
+    const tether_metrics *m, uint32_t prog, uint32_t vers, uint32_t proc,
+    uint64_t buckets[TETHER_METRICS_NBUCKETS + 1], uint64_t *count,
+    uint64_t *sum_us);
 /* Upper bound of bucket i in microseconds (i < TETHER_METRICS_NBUCKETS). */
 TETHER_API uint64_t tether_metrics_bucket_bound_us(unsigned i);
 
@@ -360,7 +369,7 @@ TETHER_API uint64_t tether_metrics_bucket_bound_us(unsigned i);
  * Series are sorted, so equal metrics give equal text. TETHER_E_TOO_LARGE
  * if cap is short (*len then holds the size needed, without the NUL). */
 TETHER_API TETHER_WUR tether_status tether_metrics_prometheus(
-	const tether_metrics *m, char *buf, size_t cap, size_t *len);
+    const tether_metrics *m, char *buf, size_t cap, size_t *len);
 
 #ifdef __cplusplus
 }

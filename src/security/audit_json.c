@@ -30,8 +30,8 @@ void tether_audit_record_init(tether_audit_record *r)
 }
 
 static const char *const event_names[] = {
-	"call", "conn_open", "conn_close", "tls_established",
-	"security_mode", "limit", "denial"};
+    "call",	     "conn_open", "conn_close", "tls_established",
+    "security_mode", "limit",	  "denial"};
 
 const char *tether_audit_event_name(tether_audit_event e)
 {
@@ -59,8 +59,8 @@ static const char *direction_name(tether_audit_direction d)
 /* RFC 5531 §8.1 and RFC 9289 §4.1 flavor numbers. */
 static const char *flavor_name(uint32_t f)
 {
-	static const char *const n[] = {"AUTH_NONE", "AUTH_SYS", "AUTH_SHORT",
-					"AUTH_DH",   NULL,       NULL,
+	static const char *const n[] = {"AUTH_NONE",  "AUTH_SYS", "AUTH_SHORT",
+					"AUTH_DH",    NULL,	  NULL,
 					"RPCSEC_GSS", "AUTH_TLS"};
 	return pick(n, TT_ARRAY_LEN(n), f);
 }
@@ -74,21 +74,29 @@ static const char *reply_stat_name(int32_t v)
 
 static const char *accept_stat_name(int32_t v)
 {
-	static const char *const n[] = {"SUCCESS",	"PROG_UNAVAIL",
+	static const char *const n[] = {"SUCCESS",	 "PROG_UNAVAIL",
 					"PROG_MISMATCH", "PROC_UNAVAIL",
-					"GARBAGE_ARGS",	"SYSTEM_ERR"};
+					"GARBAGE_ARGS",	 "SYSTEM_ERR"};
 	return pick(n, TT_ARRAY_LEN(n), v);
 }
 
 static const char *auth_stat_name(int32_t v)
 {
-	static const char *const n[] = {
-		"AUTH_OK",	   "AUTH_BADCRED",	 "AUTH_REJECTEDCRED",
-		"AUTH_BADVERF",	   "AUTH_REJECTEDVERF", "AUTH_TOOWEAK",
-		"AUTH_INVALIDRESP", "AUTH_FAILED",	 "AUTH_KERB_GENERIC",
-		"AUTH_TIMEEXPIRE",  "AUTH_TKT_FILE",	 "AUTH_DECODE",
-		"AUTH_NET_ADDR",    "RPCSEC_GSS_CREDPROBLEM",
-		"RPCSEC_GSS_CTXPROBLEM"};
+	static const char *const n[] = {"AUTH_OK",
+					"AUTH_BADCRED",
+					"AUTH_REJECTEDCRED",
+					"AUTH_BADVERF",
+					"AUTH_REJECTEDVERF",
+					"AUTH_TOOWEAK",
+					"AUTH_INVALIDRESP",
+					"AUTH_FAILED",
+					"AUTH_KERB_GENERIC",
+					"AUTH_TIMEEXPIRE",
+					"AUTH_TKT_FILE",
+					"AUTH_DECODE",
+					"AUTH_NET_ADDR",
+					"RPCSEC_GSS_CREDPROBLEM",
+					"RPCSEC_GSS_CTXPROBLEM"};
 	return pick(n, TT_ARRAY_LEN(n), v);
 }
 
@@ -129,8 +137,12 @@ static void puts_lit(jw *w, const char *s)
 static void put_hex4(jw *w, unsigned v)
 {
 	static const char hex[] = "0123456789abcdef";
-	char u[6] = {'\\', 'u', hex[(v >> 12) & 15], hex[(v >> 8) & 15],
-		     hex[(v >> 4) & 15], hex[v & 15]};
+	char u[6] = {'\\',
+		     'u',
+		     hex[(v >> 12) & 15],
+		     hex[(v >> 8) & 15],
+		     hex[(v >> 4) & 15],
+		     hex[v & 15]};
 	put(w, u, sizeof(u));
 }
 
@@ -273,18 +285,19 @@ static void put_time(jw *w, uint64_t ms)
 	uint64_t days = ms / 86400000u, rem = ms % 86400000u;
 	uint64_t z = days + 719468u, era = z / 146097u;
 	uint64_t doe = z - era * 146097u;
-	uint64_t yoe = (doe - doe / 1460u + doe / 36524u - doe / 146096u) / 365u;
+	uint64_t yoe =
+	    (doe - doe / 1460u + doe / 36524u - doe / 146096u) / 365u;
 	uint64_t doy = doe - (365u * yoe + yoe / 4u - yoe / 100u);
 	uint64_t mp = (5u * doy + 2u) / 153u;
 	uint64_t d = doy - (153u * mp + 2u) / 5u + 1u;
 	uint64_t m = mp < 10u ? mp + 3u : mp - 9u;
 	uint64_t y = yoe + era * 400u + (m <= 2u);
-	int n = snprintf(tmp, sizeof(tmp),
-			 "\"%04" PRIu64 "-%02" PRIu64 "-%02" PRIu64
-			 "T%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64
-			 ".%03" PRIu64 "Z\"",
-			 y, m, d, rem / 3600000u, rem / 60000u % 60u,
-			 rem / 1000u % 60u, rem % 1000u);
+	int n =
+	    snprintf(tmp, sizeof(tmp),
+		     "\"%04" PRIu64 "-%02" PRIu64 "-%02" PRIu64 "T%02" PRIu64
+		     ":%02" PRIu64 ":%02" PRIu64 ".%03" PRIu64 "Z\"",
+		     y, m, d, rem / 3600000u, rem / 60000u % 60u,
+		     rem / 1000u % 60u, rem % 1000u);
 	put(w, tmp, (size_t)n);
 }
 
@@ -296,7 +309,8 @@ static void put_peer(jw *w, const tether_peer_identity *id)
 	const char *name = tether_peer_identity_name(id);
 	const char *fp = tether_peer_identity_fingerprint(id);
 	kv_str(w, "peer_kind",
-	       id == NULL ? NULL : peer_kind_name(tether_peer_identity_kind(id)));
+	       id == NULL ? NULL
+			  : peer_kind_name(tether_peer_identity_kind(id)));
 	kv_str(w, "peer", name[0] != '\0' ? name : NULL);
 	kv_str(w, "peer_name_source",
 	       name_source_name(tether_peer_identity_name_source(id)));
@@ -359,8 +373,8 @@ static void put_record(jw *w, const tether_audit_record *r)
 	puts_lit(w, "}");
 }
 
-tether_status tether_audit_format_json(const tether_audit_record *r,
-				       char *buf, size_t cap, size_t *len)
+tether_status tether_audit_format_json(const tether_audit_record *r, char *buf,
+				       size_t cap, size_t *len)
 {
 	if (r == NULL || buf == NULL || cap == 0)
 		return TETHER_E_INVAL;

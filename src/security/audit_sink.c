@@ -103,8 +103,8 @@ tether_status tether_audit_sink_new_json_path(const char *path,
 		return TETHER_E_INVAL;
 	/* 0600: audit records name peers and addresses. No symlink
 	 * following, so a planted link cannot redirect the log. */
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-		      0600);
+	int fd = open(
+	    path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return TETHER_E_IO;
 	FILE *f = fdopen(fd, "a");
@@ -157,11 +157,12 @@ static bool sampled_out(tether_audit_sink *s, const tether_audit_record *r)
 {
 	if (r->event != TETHER_AUDIT_CALL || r->status != TETHER_OK)
 		return false;
-	uint_fast32_t n = atomic_load_explicit(&s->sample, memory_order_relaxed);
+	uint_fast32_t n =
+	    atomic_load_explicit(&s->sample, memory_order_relaxed);
 	if (n <= 1)
 		return false;
-	uint_fast64_t seen = atomic_fetch_add_explicit(&s->ok_seen, 1,
-						       memory_order_relaxed);
+	uint_fast64_t seen =
+	    atomic_fetch_add_explicit(&s->ok_seen, 1, memory_order_relaxed);
 	return seen % n != 0;
 }
 
@@ -175,7 +176,8 @@ static tether_status write_locked(tether_audit_sink *s,
 				  const tether_audit_record *r)
 {
 	size_t len = 0;
-	TT_TRY(tether_audit_format_json(r, s->buf, TETHER_AUDIT_JSON_MAX, &len));
+	TT_TRY(
+	    tether_audit_format_json(r, s->buf, TETHER_AUDIT_JSON_MAX, &len));
 	if (s->kind == SINK_SYSLOG) {
 		/* openlog(3) is process-wide and belongs to the application:
 		 * the ident is the first word of the message instead. */

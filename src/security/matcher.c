@@ -13,16 +13,16 @@ typedef struct kind_name {
 } kind_name;
 
 static const kind_name kinds[] = {
-	{"any", TT_M_ANY},
-	{"authenticated", TT_M_AUTHENTICATED},
-	{"unauthenticated", TT_M_UNAUTHENTICATED},
-	{"name:", TT_M_NAME},
-	{"uri:", TT_M_URI},
-	{"dns:", TT_M_DNS},
-	{"cn:", TT_M_CN},
-	{"uid:", TT_M_UID},
-	{"gid:", TT_M_GID},
-	{"sha256:", TT_M_SHA256},
+    {"any", TT_M_ANY},
+    {"authenticated", TT_M_AUTHENTICATED},
+    {"unauthenticated", TT_M_UNAUTHENTICATED},
+    {"name:", TT_M_NAME},
+    {"uri:", TT_M_URI},
+    {"dns:", TT_M_DNS},
+    {"cn:", TT_M_CN},
+    {"uid:", TT_M_UID},
+    {"gid:", TT_M_GID},
+    {"sha256:", TT_M_SHA256},
 };
 
 void tt_matcher_clear(tt_matcher *m)
@@ -192,7 +192,8 @@ static bool pat_match(const tt_matcher *m, const char *name, bool nocase)
 	size_t n = strlen(name);
 	size_t pl = m->patlen;
 	if (n == 0)
-		return false; /* a missing name matches no pattern, not even * */
+		return false; /* a missing name matches no pattern, not even *
+			       */
 	switch (m->pkind) {
 	case TT_P_ALL:
 		return true;
@@ -221,7 +222,8 @@ bool tt_matcher_match(const tt_matcher *m, const tt_subject *s)
 	case TT_M_ANY:
 		return true;
 	case TT_M_AUTHENTICATED:
-		return s->kind == TETHER_PEER_TLS || s->kind == TETHER_PEER_UNIX;
+		return s->kind == TETHER_PEER_TLS ||
+		       s->kind == TETHER_PEER_UNIX;
 	case TT_M_UNAUTHENTICATED:
 		return s->kind == TETHER_PEER_NONE;
 	case TT_M_NAME:

@@ -14,7 +14,7 @@
 #include "common/tt.h"
 #include "security/security_int.h"
 
-#define METRICS_MAGIC 0x6d657472u /* "metr" */
+#define METRICS_MAGIC 0x6d657472u	       /* "metr" */
 #define SLOTS (2u * TETHER_METRICS_MAX_SERIES) /* load factor <= 1/2 */
 #define NB (TETHER_METRICS_NBUCKETS + 1u)
 
@@ -39,12 +39,11 @@ struct tether_metrics {
 };
 
 static const uint64_t bounds_us[TETHER_METRICS_NBUCKETS] = {
-	100,	 250,	  500,	    1000,    2500,    5000,    10000,	25000,
-	50000,	 100000,  250000,   500000,  1000000, 2500000, 5000000, 10000000};
+    100,   250,	   500,	   1000,   2500,    5000,    10000,   25000,
+    50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
 static const char *const bounds_le[TETHER_METRICS_NBUCKETS] = {
-	"0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005",
-	"0.01",	  "0.025",   "0.05",   "0.1",	"0.25",	  "0.5",
-	"1",	  "2.5",     "5",      "10"};
+    "0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025",
+    "0.05",   "0.1",	 "0.25",   "0.5",   "1",      "2.5",   "5",    "10"};
 
 static bool good(const tether_metrics *m)
 {
@@ -181,7 +180,8 @@ void tether_metrics_call(tether_metrics *m, uint32_t prog, uint32_t vers,
 	atomic_fetch_add_explicit(&c->count, 1, memory_order_relaxed);
 	series *l = series_of(m, &m->lat, prog, vers, proc, 0);
 	atomic_fetch_add_explicit(&l->count, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&l->sum_us, duration_us, memory_order_relaxed);
+	atomic_fetch_add_explicit(&l->sum_us, duration_us,
+				  memory_order_relaxed);
 	atomic_fetch_add_explicit(&l->buckets[bucket_of(duration_us)], 1,
 				  memory_order_relaxed);
 }
@@ -201,10 +201,11 @@ uint64_t tether_metrics_calls(const tether_metrics *m, uint32_t prog,
 	return s == NULL ? 0 : ld(&s->count);
 }
 
-tether_status tether_metrics_latency(const tether_metrics *m, uint32_t prog,
-				     uint32_t vers, uint32_t proc,
-				     uint64_t buckets[TETHER_METRICS_NBUCKETS + 1],
-				     uint64_t *count, uint64_t *sum_us)
+tether_status
+tether_metrics_latency(const tether_metrics *m, uint32_t prog, uint32_t vers,
+		       uint32_t proc,
+		       uint64_t buckets[TETHER_METRICS_NBUCKETS + 1],
+		       uint64_t *count, uint64_t *sum_us)
 {
 	if (!good(m) || buckets == NULL)
 		return TETHER_E_INVAL;
@@ -248,8 +249,7 @@ static void pw_printf(pw *w, const char *fmt, ...)
 	w->len += (size_t)n;
 }
 
-static void header(pw *w, const char *name, const char *type,
-		   const char *help)
+static void header(pw *w, const char *name, const char *type, const char *help)
 {
 	pw_printf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -304,10 +304,9 @@ static void render_hist(pw *w, const series *s, const char *labels)
 	uint64_t cum = 0, sum = ld(&s->sum_us);
 	for (unsigned b = 0; b < NB; b++) {
 		cum += ld(&s->buckets[b]);
-		pw_printf(w, "%s_bucket{%s,le=\"%s\"} %" PRIu64 "\n", nm,
-			  labels,
-			  b < TETHER_METRICS_NBUCKETS ? bounds_le[b] : "+Inf",
-			  cum);
+		pw_printf(
+		    w, "%s_bucket{%s,le=\"%s\"} %" PRIu64 "\n", nm, labels,
+		    b < TETHER_METRICS_NBUCKETS ? bounds_le[b] : "+Inf", cum);
 	}
 	pw_printf(w, "%s_sum{%s} %" PRIu64 ".%06" PRIu64 "\n", nm, labels,
 		  sum / 1000000u, sum % 1000000u);
@@ -339,25 +338,31 @@ typedef struct plain {
 } plain;
 
 static const plain plains[] = {
-	{TETHER_METRIC_BYTES_IN, "tether_bytes_received_total",
-	 "Bytes received on connections."},
-	{TETHER_METRIC_BYTES_OUT, "tether_bytes_sent_total",
-	 "Bytes sent on connections."},
-	{TETHER_METRIC_CONN_OPENED, "tether_connections_opened_total",
-	 "Connections opened."},
-	{TETHER_METRIC_CONN_CLOSED, "tether_connections_closed_total",
-	 "Connections closed."},
-	{TETHER_METRIC_DENIALS, "tether_denials_total",
-	 "Calls denied by the authorization policy."},
-	{TETHER_METRIC_CALLBACK_EXPIRIES, "tether_callback_expiries_total",
-	 "Outbound calls (callbacks) whose deadline expired."},
+    {TETHER_METRIC_BYTES_IN, "tether_bytes_received_total",
+     "Bytes received on connections."},
+    {TETHER_METRIC_BYTES_OUT, "tether_bytes_sent_total",
+     "Bytes sent on connections."},
+    {TETHER_METRIC_CONN_OPENED, "tether_connections_opened_total",
+     "Connections opened."},
+    {TETHER_METRIC_CONN_CLOSED, "tether_connections_closed_total",
+     "Connections closed."},
+    {TETHER_METRIC_DENIALS, "tether_denials_total",
+     "Calls denied by the authorization policy."},
+    {TETHER_METRIC_CALLBACK_EXPIRIES, "tether_callback_expiries_total",
+     "Outbound calls (callbacks) whose deadline expired."},
 };
 
-static const char *const limit_names[] = {
-	"rate_identity",     "rate_address",	  "connections",
-	"connections_per_address", "handshake_timeout", "idle_timeout",
-	"record_timeout",    "record_size",	  "inbound",
-	"outbound",	     "memory"};
+static const char *const limit_names[] = {"rate_identity",
+					  "rate_address",
+					  "connections",
+					  "connections_per_address",
+					  "handshake_timeout",
+					  "idle_timeout",
+					  "record_timeout",
+					  "record_size",
+					  "inbound",
+					  "outbound",
+					  "memory"};
 
 static void render_counters(pw *w, const tether_metrics *m)
 {
@@ -369,10 +374,12 @@ static void render_counters(pw *w, const tether_metrics *m)
 	header(w, "tether_limit_hits_total", "counter",
 	       "Times a limit refused a call or a connection, by limit.");
 	for (size_t i = 0; i < TT_ARRAY_LEN(limit_names); i++)
-		pw_printf(w, "tether_limit_hits_total{limit=\"%s\"} %" PRIu64
-			  "\n", limit_names[i],
-			  tether_metrics_get(
-			      m, (tether_metric)(TETHER_METRIC_LIMIT_RATE_IDENTITY + i)));
+		pw_printf(
+		    w, "tether_limit_hits_total{limit=\"%s\"} %" PRIu64 "\n",
+		    limit_names[i],
+		    tether_metrics_get(
+			m, (tether_metric)(TETHER_METRIC_LIMIT_RATE_IDENTITY +
+					   i)));
 }
 
 tether_status tether_metrics_prometheus(const tether_metrics *m, char *buf,

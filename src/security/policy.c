@@ -54,7 +54,8 @@ static tether_status grow(tether_policy *p)
 	size_t ncap = p->cap == 0 ? 8 : p->cap * 2;
 	if (ncap > TETHER_POLICY_MAX_RULES)
 		ncap = TETHER_POLICY_MAX_RULES;
-	tt_rule *r = tt_realloc(p->rules, p->cap * sizeof(*r), ncap * sizeof(*r));
+	tt_rule *r =
+	    tt_realloc(p->rules, p->cap * sizeof(*r), ncap * sizeof(*r));
 	if (r == NULL)
 		return TETHER_E_NOMEM;
 	p->rules = r;
@@ -153,11 +154,36 @@ void tt_subject_of(const tether_peer_identity *id, tt_subject *s)
 }
 
 tether_status tether_policy_check(const tether_policy *p,
-				  const tether_peer_identity *id,
-				  uint32_t prog, uint32_t vers, uint32_t proc,
+				  const tether_peer_identity *id, uint32_t prog,
+				  uint32_t vers, uint32_t proc,
 				  size_t *rule_index)
 {
 	tt_subject s;
 	tt_subject_of(id, &s);
 	return tt_policy_check_subject(p, &s, prog, vers, proc, rule_index);
+}
+
+tether_status tether_security_refusal(tether_status st, int32_t *reply_stat,
+				      int32_t *accept_stat, int32_t *auth_stat)
+{
+	if (reply_stat == NULL || accept_stat == NULL || auth_stat == NULL)
+		return TETHER_E_INVAL;
+	*reply_stat = *accept_stat = *auth_stat = TETHER_AUDIT_NONE_I32;
+	switch (st) {
+	case TETHER_E_DENIED:
+		/* RFC 5531 §9: rejected_reply AUTH_ERROR, AUTH_TOOWEAK
+		 * "rejected for security reasons". */
+		*reply_stat = 1;
+		*auth_stat = 5;
+		return TETHER_OK;
+	case TETHER_E_RATE_LIMITED:
+		/* RFC 5531 §9: accepted_reply SYSTEM_ERR, a transient
+		 * server-side condition; not AUTH_ERROR, which tells clients
+		 * to give up on their credentials. */
+		*reply_stat = 0;
+		*accept_stat = 5;
+		return TETHER_OK;
+	default:
+		return TETHER_E_INVAL;
+	}
 }

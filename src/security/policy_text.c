@@ -46,7 +46,8 @@ static tether_status check_bytes(pctx *c, const char *s, size_t n)
 		if (b == 0)
 			return perr(c, i + 1, "NUL byte in policy text");
 		if ((b < 0x20 && b != '\t') || b == 0x7f)
-			return perr(c, i + 1, "control character in policy text");
+			return perr(c, i + 1,
+				    "control character in policy text");
 	}
 	return TETHER_OK;
 }
@@ -94,7 +95,8 @@ static bool is_ident(const tok *t)
 	if (t->n == 0 || !is_ident_start(t->p[0]))
 		return false;
 	for (size_t i = 1; i < t->n; i++)
-		if (!is_ident_start(t->p[i]) && !(t->p[i] >= '0' && t->p[i] <= '9'))
+		if (!is_ident_start(t->p[i]) &&
+		    !(t->p[i] >= '0' && t->p[i] <= '9'))
 			return false;
 	return true;
 }
@@ -114,7 +116,8 @@ static int hex_digit(char ch)
 static bool parse_number(const tok *t, uint32_t *v)
 {
 	uint64_t x = 0;
-	bool hex = t->n > 2 && t->p[0] == '0' && (t->p[1] == 'x' || t->p[1] == 'X');
+	bool hex =
+	    t->n > 2 && t->p[0] == '0' && (t->p[1] == 'x' || t->p[1] == 'X');
 	size_t i = hex ? 2 : 0;
 	if (t->n == 0 || t->n - i > (hex ? 8u : 10u))
 		return false;
@@ -190,8 +193,8 @@ static bool find_prog(const pctx *c, const tok *t, uint32_t *out)
  * ANY) known to the descriptor tables. */
 typedef void (*ver_fn)(const tether_version_desc *vd, void *ud);
 
-static void each_version(const pctx *c, uint32_t prog, uint32_t vers,
-			 ver_fn fn, void *ud)
+static void each_version(const pctx *c, uint32_t prog, uint32_t vers, ver_fn fn,
+			 void *ud)
 {
 	for (size_t i = 0; i < c->nidls; i++) {
 		const tether_idl_desc *d = c->idls[i];
@@ -285,7 +288,8 @@ static tether_status parse_kv(pctx *c, const tok *t, val vals[3])
 		if (vals[k].given)
 			return perr(c, t->col, "key given twice");
 		if (kl + 1 == t->n)
-			return perr(c, t->col + kl + 1, "missing value after '='");
+			return perr(c, t->col + kl + 1,
+				    "missing value after '='");
 		vals[k].given = true;
 		vals[k].t = (tok){eq + 1, t->n - kl - 1, t->col + kl + 1};
 		return parse_val(c, &vals[k]);
@@ -306,13 +310,19 @@ static tether_status parse_rule(pctx *c, const tok *t, size_t nt,
 		return perr(c, t[0].col + t[0].n, "missing identity");
 	for (size_t i = 0; i < 3; i++)
 		vals[i].num = TETHER_POLICY_ANY;
-	for (size_t i = 2; i < nt; i++)
-		TT_TRY(parse_kv(c, &t[i], vals));
-	TT_TRY(resolve(c, &vals[0], &vals[1], &vals[2]));
+	/* Left to right, so the first error on the line is the one shown. */
 	tether_status st = tt_matcher_parse(t[1].p, t[1].n, &r.m, &why, &at);
 	if (st == TETHER_E_INVAL)
 		return perr(c, t[1].col + at, why);
 	TT_TRY(st);
+	for (size_t i = 2; i < nt && st == TETHER_OK; i++)
+		st = parse_kv(c, &t[i], vals);
+	if (st == TETHER_OK)
+		st = resolve(c, &vals[0], &vals[1], &vals[2]);
+	if (st != TETHER_OK) {
+		tt_matcher_clear(&r.m);
+		return st;
+	}
 	r.allow = tok_is(&t[0], "allow");
 	r.prog = vals[0].num;
 	r.vers = vals[1].num;
@@ -332,7 +342,8 @@ static tether_status parse_line(pctx *c, const char *s, size_t n,
 	if (n > 0 && s[n - 1] == '\r')
 		n--;
 	if (n > LINE_MAX_BYTES)
-		return perr(c, LINE_MAX_BYTES + 1, "line longer than 4096 bytes");
+		return perr(c, LINE_MAX_BYTES + 1,
+			    "line longer than 4096 bytes");
 	TT_TRY(check_bytes(c, s, n));
 	TT_TRY(tokenize(c, s, n, t, &nt));
 	return nt == 0 ? TETHER_OK : parse_rule(c, t, nt, p);
@@ -357,8 +368,12 @@ tether_status tether_policy_load_text(tether_policy *p, const char *name,
 				      const tether_idl_desc *const *idls,
 				      size_t nidls, char *err, size_t errcap)
 {
-	pctx c = {name != NULL ? name : "<policy>", idls, idls ? nidls : 0,
-		  err, errcap, 0};
+	pctx c = {name != NULL ? name : "<policy>",
+		  idls,
+		  idls ? nidls : 0,
+		  err,
+		  errcap,
+		  0};
 	if (err != NULL && errcap > 0)
 		err[0] = '\0';
 	if (p == NULL || (text == NULL && len > 0))

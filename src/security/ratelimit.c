@@ -21,8 +21,8 @@
 typedef struct rl_rule {
 	tether_rl_scope scope;
 	uint32_t prog, vers, proc;
-	uint64_t rate;	     /* tokens per second = milli-tokens per ms */
-	uint64_t cap_milli;  /* burst * 1000 */
+	uint64_t rate;	    /* tokens per second = milli-tokens per ms */
+	uint64_t cap_milli; /* burst * 1000 */
 } rl_rule;
 
 typedef struct bucket {
@@ -121,9 +121,9 @@ tether_status tether_ratelimit_add(tether_ratelimit *rl, tether_rl_scope scope,
 	(void)pthread_mutex_lock(&rl->mu);
 	tether_status st = TETHER_E_TOO_LARGE;
 	if (rl->nrules < RL_MAX_RULES) {
-		rl->rules[rl->nrules++] = (rl_rule){
-		    scope, prog, vers, proc, rate_per_s,
-		    (uint64_t)burst * MILLI};
+		rl->rules[rl->nrules++] =
+		    (rl_rule){scope, prog,	 vers,
+			      proc,  rate_per_s, (uint64_t)burst * MILLI};
 		st = TETHER_OK;
 	}
 	(void)pthread_mutex_unlock(&rl->mu);
@@ -280,9 +280,13 @@ static uint32_t get_bucket(tether_ratelimit *rl, uint8_t scope, uint32_t rule,
 	}
 	uint32_t i = take_slot(rl);
 	bucket *b = &rl->b[i];
-	*b = (bucket){.hash = h, .milli = rl->rules[rule].cap_milli,
-		      .last_ms = now_ms, .rule = rule, .scope = scope,
-		      .keylen = (uint16_t)n, .used = 1};
+	*b = (bucket){.hash = h,
+		      .milli = rl->rules[rule].cap_milli,
+		      .last_ms = now_ms,
+		      .rule = rule,
+		      .scope = scope,
+		      .keylen = (uint16_t)n,
+		      .used = 1};
 	memcpy(b->key, k, n);
 	/* Re-read the head: take_slot may have unlinked from this chain. */
 	head = &rl->heads[h & (rl->nheads - 1)];

@@ -55,7 +55,8 @@ tether_peer_identity *sfx_tls_identity(const char *uri, const char *dns,
 	X509_NAME *nm = X509_get_subject_name(x);
 	if (cn != NULL)
 		X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_UTF8,
-					   (const unsigned char *)cn, -1, -1, 0);
+					   (const unsigned char *)cn, -1, -1,
+					   0);
 	X509_set_issuer_name(x, nm);
 	X509_set_pubkey(x, k);
 	if (!add_san(x, uri, dns) || X509_sign(x, k, EVP_sha256()) == 0)
@@ -68,8 +69,7 @@ out:
 	return id;
 }
 
-tether_peer_identity *sfx_unix_identity(uint32_t uid, uint32_t gid,
-					int32_t pid)
+tether_peer_identity *sfx_unix_identity(uint32_t uid, uint32_t gid, int32_t pid)
 {
 	tether_peer_identity *id = NULL;
 	return tt_identity_new_unix(uid, gid, pid, &id) == TETHER_OK ? id
@@ -82,7 +82,8 @@ tether_peer_identity *sfx_none_identity(void)
 	return tt_identity_new_none(&id) == TETHER_OK ? id : NULL;
 }
 
-/* ---- counting allocator --------------------------------------------------- */
+/* ---- counting allocator ---------------------------------------------------
+ */
 
 static atomic_size_t live;
 static atomic_long fail_countdown = -1; /* -1: never fail */
@@ -154,7 +155,8 @@ size_t sfx_live_bytes(void)
 	return atomic_load(&live);
 }
 
-/* ---- a strict reader of flat JSON objects --------------------------------- */
+/* ---- a strict reader of flat JSON objects ---------------------------------
+ */
 
 typedef struct rd {
 	const unsigned char *p;

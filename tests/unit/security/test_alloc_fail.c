@@ -58,10 +58,9 @@ static tether_status ratelimit_scenario(void)
 {
 	tether_ratelimit *rl;
 	TT_TRY(tether_ratelimit_new(64, 1, &rl));
-	tether_status st = tether_ratelimit_add(rl, TETHER_RL_ADDRESS,
-						TETHER_POLICY_ANY,
-						TETHER_POLICY_ANY,
-						TETHER_POLICY_ANY, 1, 1);
+	tether_status st =
+	    tether_ratelimit_add(rl, TETHER_RL_ADDRESS, TETHER_POLICY_ANY,
+				 TETHER_POLICY_ANY, TETHER_POLICY_ANY, 1, 1);
 	if (st == TETHER_OK)
 		st = tether_ratelimit_check(rl, NULL, "a", 1, 1, 1, 0, NULL);
 	tether_ratelimit_free(rl);

@@ -21,18 +21,50 @@
 #include "security/security_int.h"
 
 /* The documented schema (docs/audit.md), in output order. */
-static const char *const schema[] = {
-    "time",	   "time_ms",	       "event",		  "conn_id",
-    "client_addr", "client_port",      "server_addr",	  "server_port",
-    "transport",   "tls_version",      "tls_cipher",	  "security_mode",
-    "peer_kind",   "peer",	       "peer_name_source", "peer_fingerprint",
-    "peer_uid",	   "peer_gid",	       "peer_pid",	  "auth_flavor",
-    "auth_flavor_name", "prog",	       "prog_name",	  "vers",
-    "proc",	   "proc_name",	       "xid",		  "causality_id",
-    "parent_xid",  "direction",	       "reply_stat",	  "reply_stat_name",
-    "accept_stat", "accept_stat_name", "auth_stat",	  "auth_stat_name",
-    "status",	   "status_code",      "duration_us",	  "bytes_in",
-    "bytes_out",   "limit",	       "rule",		  "detail"};
+static const char *const schema[] = {"time",
+				     "time_ms",
+				     "event",
+				     "conn_id",
+				     "client_addr",
+				     "client_port",
+				     "server_addr",
+				     "server_port",
+				     "transport",
+				     "tls_version",
+				     "tls_cipher",
+				     "security_mode",
+				     "peer_kind",
+				     "peer",
+				     "peer_name_source",
+				     "peer_fingerprint",
+				     "peer_uid",
+				     "peer_gid",
+				     "peer_pid",
+				     "auth_flavor",
+				     "auth_flavor_name",
+				     "prog",
+				     "prog_name",
+				     "vers",
+				     "proc",
+				     "proc_name",
+				     "xid",
+				     "causality_id",
+				     "parent_xid",
+				     "direction",
+				     "reply_stat",
+				     "reply_stat_name",
+				     "accept_stat",
+				     "accept_stat_name",
+				     "auth_stat",
+				     "auth_stat_name",
+				     "status",
+				     "status_code",
+				     "duration_us",
+				     "bytes_in",
+				     "bytes_out",
+				     "limit",
+				     "rule",
+				     "detail"};
 #define NSCHEMA (sizeof(schema) / sizeof(schema[0]))
 
 static sfx_json js; /* big: static */
@@ -470,18 +502,17 @@ static void test_escaping(void **state)
 	(void)state;
 	tether_audit_record r;
 	tether_audit_record_init(&r);
-	static const char hostile[] =
-	    "a\"b\\c/\b\f\n\r\t\x01\x1f\x7f"
-	    "\xc3\xa9"		   /* é: kept */
-	    "\xe2\x82\xac"	   /* €: kept */
-	    "\xf0\x9f\x98\x80"	   /* U+1F600: kept */
-	    "\xe2\x80\xa8"	   /* U+2028: escaped */
-	    "\xff"		   /* never valid */
-	    "\xc0\xaf"		   /* overlong '/' */
-	    "\xed\xa0\x80"	   /* surrogate D800 */
-	    "\xf4\x90\x80\x80"	   /* past U+10FFFF */
-	    "\xe2\x82"		   /* truncated */
-	    "\",\"x\":\"y";	   /* injection attempt */
+	static const char hostile[] = "a\"b\\c/\b\f\n\r\t\x01\x1f\x7f"
+				      "\xc3\xa9"	 /* é: kept */
+				      "\xe2\x82\xac"	 /* €: kept */
+				      "\xf0\x9f\x98\x80" /* U+1F600: kept */
+				      "\xe2\x80\xa8"	 /* U+2028: escaped */
+				      "\xff"		 /* never valid */
+				      "\xc0\xaf"	 /* overlong '/' */
+				      "\xed\xa0\x80"	 /* surrogate D800 */
+				      "\xf4\x90\x80\x80" /* past U+10FFFF */
+				      "\xe2\x82"	 /* truncated */
+				      "\",\"x\":\"y";	 /* injection attempt */
 	r.detail = hostile;
 	assert_int_equal(tether_audit_format_json(&r, buf, sizeof(buf), NULL),
 			 TETHER_OK);
@@ -546,9 +577,9 @@ static void test_cut_and_short_buffer(void **state)
 	/* Too small: refused with the size needed, buffer left empty. */
 	char small[100];
 	size_t need = 0;
-	assert_int_equal(tether_audit_format_json(&r, small, sizeof(small),
-						  &need),
-			 TETHER_E_TOO_LARGE);
+	assert_int_equal(
+	    tether_audit_format_json(&r, small, sizeof(small), &need),
+	    TETHER_E_TOO_LARGE);
 	assert_int_equal(need, len);
 	assert_string_equal(small, "");
 	assert_int_equal(tether_audit_format_json(&r, buf, len, NULL),
@@ -621,7 +652,8 @@ static void test_sampling(void **state)
 	bad.status = TETHER_E_GARBAGE_ARGS;
 	unsigned n_written = 0;
 	for (int i = 0; i < 100; i++) {
-		assert_int_equal(tether_audit_emit(s, &ok, &written), TETHER_OK);
+		assert_int_equal(tether_audit_emit(s, &ok, &written),
+				 TETHER_OK);
 		n_written += written;
 		if (i % 20 == 0) {
 			assert_int_equal(tether_audit_emit(s, &den, &written),
@@ -719,9 +751,9 @@ static void test_file_sinks(void **state)
 			 TETHER_E_IO);
 	unlink(link_path);
 	unlink(path);
-	assert_int_equal(tether_audit_sink_new_json_path("/nonexistent/dir/x",
-							 &s),
-			 TETHER_E_IO);
+	assert_int_equal(
+	    tether_audit_sink_new_json_path("/nonexistent/dir/x", &s),
+	    TETHER_E_IO);
 
 	/* stderr and syslog sinks accept records (their output is not
 	 * captured here; the formatting is checked above). */

@@ -37,13 +37,13 @@ static void test_counters_and_buckets(void **state)
 	assert_int_equal(tether_metrics_latency(m, 1, 1, 1, b, &count, &sum),
 			 TETHER_E_NOT_FOUND);
 	/* Bounds are inclusive ("le"). */
-	const uint64_t d[] = {0, 100, 101, 250, 251, 10000000, 10000001,
-			      UINT32_MAX};
+	const uint64_t d[] = {0,   100,	     101,      250,
+			      251, 10000000, 10000001, UINT32_MAX};
 	const unsigned want[] = {0, 0, 1, 1, 2, 15, 16, 16};
 	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
 		tether_metrics_call(m, 1, 1, (uint32_t)i, TETHER_OK, d[i]);
-		assert_int_equal(tether_metrics_latency(m, 1, 1, (uint32_t)i,
-							b, &count, &sum),
+		assert_int_equal(tether_metrics_latency(m, 1, 1, (uint32_t)i, b,
+							&count, &sum),
 				 TETHER_OK);
 		for (unsigned k = 0; k <= TETHER_METRICS_NBUCKETS; k++)
 			assert_int_equal(b[k], k == want[i] ? 1 : 0);
@@ -110,68 +110,68 @@ static void test_prometheus_exact(void **state)
 	static char want[16384];
 	want[0] = '\0';
 	app(want,
-	       "# HELP tether_calls_total Calls finished, by program, version, "
-	       "procedure and status.\n"
-	       "# TYPE tether_calls_total counter\n"
-	       "tether_calls_total{prog=\"7\",vers=\"1\",proc=\"0\","
-	       "status=\"OK\"} 1\n"
-	       "tether_calls_total{prog=\"100\",vers=\"1\",proc=\"2\","
-	       "status=\"OK\"} 1\n"
-	       "tether_calls_total{prog=\"100\",vers=\"1\",proc=\"2\","
-	       "status=\"E_DENIED\"} 1\n"
-	       "# HELP tether_call_duration_seconds Time from a call's arrival "
-	       "to its reply.\n"
-	       "# TYPE tether_call_duration_seconds histogram\n");
+	    "# HELP tether_calls_total Calls finished, by program, version, "
+	    "procedure and status.\n"
+	    "# TYPE tether_calls_total counter\n"
+	    "tether_calls_total{prog=\"7\",vers=\"1\",proc=\"0\","
+	    "status=\"OK\"} 1\n"
+	    "tether_calls_total{prog=\"100\",vers=\"1\",proc=\"2\","
+	    "status=\"OK\"} 1\n"
+	    "tether_calls_total{prog=\"100\",vers=\"1\",proc=\"2\","
+	    "status=\"E_DENIED\"} 1\n"
+	    "# HELP tether_call_duration_seconds Time from a call's arrival "
+	    "to its reply.\n"
+	    "# TYPE tether_call_duration_seconds histogram\n");
 	const unsigned c7[17] = {0, 0, 0, 0, 0, 0, 0, 0, 0,
 				 0, 0, 0, 0, 0, 0, 0, 1};
 	hist(want, "prog=\"7\",vers=\"1\",proc=\"0\"", c7);
 	app(want, "tether_call_duration_seconds_sum{prog=\"7\",vers=\"1\","
-		     "proc=\"0\"} 20.000000\n"
-		     "tether_call_duration_seconds_count{prog=\"7\",vers=\"1\","
-		     "proc=\"0\"} 1\n");
+		  "proc=\"0\"} 20.000000\n"
+		  "tether_call_duration_seconds_count{prog=\"7\",vers=\"1\","
+		  "proc=\"0\"} 1\n");
 	const unsigned c100[17] = {1, 2, 2, 2, 2, 2, 2, 2, 2,
 				   2, 2, 2, 2, 2, 2, 2, 2};
 	hist(want, "prog=\"100\",vers=\"1\",proc=\"2\"", c100);
 	app(want,
-	       "tether_call_duration_seconds_sum{prog=\"100\",vers=\"1\","
-	       "proc=\"2\"} 0.000170\n"
-	       "tether_call_duration_seconds_count{prog=\"100\",vers=\"1\","
-	       "proc=\"2\"} 2\n"
-	       "# HELP tether_bytes_received_total Bytes received on "
-	       "connections.\n"
-	       "# TYPE tether_bytes_received_total counter\n"
-	       "tether_bytes_received_total 1000\n"
-	       "# HELP tether_bytes_sent_total Bytes sent on connections.\n"
-	       "# TYPE tether_bytes_sent_total counter\n"
-	       "tether_bytes_sent_total 500\n"
-	       "# HELP tether_connections_opened_total Connections opened.\n"
-	       "# TYPE tether_connections_opened_total counter\n"
-	       "tether_connections_opened_total 3\n"
-	       "# HELP tether_connections_closed_total Connections closed.\n"
-	       "# TYPE tether_connections_closed_total counter\n"
-	       "tether_connections_closed_total 1\n"
-	       "# HELP tether_denials_total Calls denied by the authorization "
-	       "policy.\n"
-	       "# TYPE tether_denials_total counter\n"
-	       "tether_denials_total 1\n"
-	       "# HELP tether_callback_expiries_total Outbound calls "
-	       "(callbacks) whose deadline expired.\n"
-	       "# TYPE tether_callback_expiries_total counter\n"
-	       "tether_callback_expiries_total 2\n"
-	       "# HELP tether_limit_hits_total Times a limit refused a call or "
-	       "a connection, by limit.\n"
-	       "# TYPE tether_limit_hits_total counter\n"
-	       "tether_limit_hits_total{limit=\"rate_identity\"} 0\n"
-	       "tether_limit_hits_total{limit=\"rate_address\"} 4\n"
-	       "tether_limit_hits_total{limit=\"connections\"} 0\n"
-	       "tether_limit_hits_total{limit=\"connections_per_address\"} 0\n"
-	       "tether_limit_hits_total{limit=\"handshake_timeout\"} 0\n"
-	       "tether_limit_hits_total{limit=\"idle_timeout\"} 0\n"
-	       "tether_limit_hits_total{limit=\"record_timeout\"} 0\n"
-	       "tether_limit_hits_total{limit=\"record_size\"} 0\n"
-	       "tether_limit_hits_total{limit=\"inbound\"} 0\n"
-	       "tether_limit_hits_total{limit=\"outbound\"} 0\n"
-	       "tether_limit_hits_total{limit=\"memory\"} 1\n");
+	    "tether_call_duration_seconds_sum{prog=\"100\",vers=\"1\","
+	    "proc=\"2\"} 0.000170\n"
+	    "tether_call_duration_seconds_count{prog=\"100\",vers=\"1\","
+	    "proc=\"2\"} 2\n"
+	    "# HELP tether_bytes_received_total Bytes received on "
+	    "connections.\n"
+	    "# TYPE tether_bytes_received_total counter\n"
+	    "tether_bytes_received_total 1000\n"
+	    "# HELP tether_bytes_sent_total Bytes sent on connections.\n"
+	    "# TYPE tether_bytes_sent_total counter\n"
+	    "tether_bytes_sent_total 500\n"
+	    "# HELP tether_connections_opened_total Connections opened.\n"
+	    "# TYPE tether_connections_opened_total counter\n"
+	    "tether_connections_opened_total 3\n"
+	    "# HELP tether_connections_closed_total Connections closed.\n"
+	    "# TYPE tether_connections_closed_total counter\n"
+	    "tether_connections_closed_total 1\n"
+	    "# HELP tether_denials_total Calls denied by the authorization "
+	    "policy.\n"
+	    "# TYPE tether_denials_total counter\n"
+	    "tether_denials_total 1\n"
+	    "# HELP tether_callback_expiries_total Outbound calls "
+	    "(callbacks) whose deadline expired.\n"
+	    "# TYPE tether_callback_expiries_total counter\n"
+	    "tether_callback_expiries_total 2\n"
+	    "# HELP tether_limit_hits_total Times a limit refused a call or "
+	    "a connection, by limit.\n"
+	    "# TYPE tether_limit_hits_total counter\n"
+	    "tether_limit_hits_total{limit=\"rate_identity\"} 0\n"
+	    "tether_limit_hits_total{limit=\"rate_address\"} 4\n"
+	    "tether_limit_hits_total{limit=\"connections\"} 0\n"
+	    "tether_limit_hits_total{limit=\"connections_per_address\"} 0\n"
+	    "tether_limit_hits_total{limit=\"handshake_timeout\"} 0\n"
+	    "tether_limit_hits_total{limit=\"idle_timeout\"} 0\n"
+	    "tether_limit_hits_total{limit=\"record_timeout\"} 0\n"
+	    "tether_limit_hits_total{limit=\"record_size\"} 0\n"
+	    "tether_limit_hits_total{limit=\"inbound\"} 0\n"
+	    "tether_limit_hits_total{limit=\"outbound\"} 0\n"
+	    "tether_limit_hits_total{limit=\"memory\"} 1\n");
 
 	static char got[16384];
 	size_t len = 0;
@@ -249,9 +249,9 @@ static void test_threads(void **state)
 	for (uint32_t p = 0; p < 4; p++) {
 		assert_int_equal(tether_metrics_calls(m, 9, 1, p, TETHER_OK),
 				 50000);
-		assert_int_equal(tether_metrics_latency(m, 9, 1, p, b, &count,
-							&sum),
-				 TETHER_OK);
+		assert_int_equal(
+		    tether_metrics_latency(m, 9, 1, p, b, &count, &sum),
+		    TETHER_OK);
 		assert_int_equal(count, 50000);
 		assert_int_equal(b[0], 50000);
 		total += sum;

@@ -24,13 +24,13 @@ static tt_subject tls_subj(tether_peer_name_source src, const char *name)
 
 static tt_subject unix_subj(uint32_t uid, uint32_t gid)
 {
-	tt_subject s = {TETHER_PEER_UNIX, TETHER_PEER_NAME_NONE, "", "", true,
-			uid, gid};
+	tt_subject s = {
+	    TETHER_PEER_UNIX, TETHER_PEER_NAME_NONE, "", "", true, uid, gid};
 	return s;
 }
 
-static const tt_subject none_subj = {TETHER_PEER_NONE, TETHER_PEER_NAME_NONE,
-				     "", "", false, 0, 0};
+static const tt_subject none_subj = {
+    TETHER_PEER_NONE, TETHER_PEER_NAME_NONE, "", "", false, 0, 0};
 
 typedef struct mcase {
 	const char *who;
@@ -59,15 +59,20 @@ static void test_matcher_table(void **state)
 	    {"unauthenticated", tls_subj(CN, "x"), false},
 	    /* exact */
 	    {"uri:spiffe://ex.org/a", tls_subj(URI, "spiffe://ex.org/a"), true},
-	    {"uri:spiffe://ex.org/a", tls_subj(URI, "spiffe://ex.org/ab"), false},
+	    {"uri:spiffe://ex.org/a", tls_subj(URI, "spiffe://ex.org/ab"),
+	     false},
 	    {"uri:spiffe://ex.org/a", tls_subj(URI, "spiffe://ex.org/"), false},
-	    {"uri:spiffe://ex.org/a", tls_subj(DNS, "spiffe://ex.org/a"), false},
-	    {"uri:spiffe://ex.org/a", tls_subj(URI, "SPIFFE://ex.org/a"), false},
+	    {"uri:spiffe://ex.org/a", tls_subj(DNS, "spiffe://ex.org/a"),
+	     false},
+	    {"uri:spiffe://ex.org/a", tls_subj(URI, "SPIFFE://ex.org/a"),
+	     false},
 	    /* prefix */
-	    {"uri:spiffe://ex.org/*", tls_subj(URI, "spiffe://ex.org/a/b"), true},
+	    {"uri:spiffe://ex.org/*", tls_subj(URI, "spiffe://ex.org/a/b"),
+	     true},
 	    {"uri:spiffe://ex.org/*", tls_subj(URI, "spiffe://ex.org/"), true},
 	    {"uri:spiffe://ex.org/*", tls_subj(URI, "spiffe://ex.org"), false},
-	    {"uri:spiffe://ex.org/*", tls_subj(URI, "spiffe://ex.orgx/a"), false},
+	    {"uri:spiffe://ex.org/*", tls_subj(URI, "spiffe://ex.orgx/a"),
+	     false},
 	    /* one-label wildcard, case-insensitive for DNS */
 	    {"dns:*.example.org", tls_subj(DNS, "a.example.org"), true},
 	    {"dns:*.example.org", tls_subj(DNS, "A.EXAMPLE.ORG"), true},
@@ -190,8 +195,9 @@ static void test_default_deny(void **state)
 	tt_subject other = unix_subj(1001, 1000);
 	assert_int_equal(tt_policy_check_subject(p, &other, 100, 1, 7, &idx),
 			 TETHER_E_DENIED);
-	assert_int_equal(tt_policy_check_subject(p, &none_subj, 100, 1, 7, NULL),
-			 TETHER_E_DENIED);
+	assert_int_equal(
+	    tt_policy_check_subject(p, &none_subj, 100, 1, 7, NULL),
+	    TETHER_E_DENIED);
 	tether_policy_free(p);
 	/* Misuse fails closed. */
 	assert_int_equal(tether_policy_check(NULL, NULL, 1, 1, 1, &idx),
@@ -209,9 +215,9 @@ static void test_allow_one_deny_another(void **state)
 	assert_int_equal(tether_policy_deny(p, "uri:spiffe://ex.org/client-a",
 					    0x20000E02, 1, 2),
 			 TETHER_OK);
-	assert_int_equal(tether_policy_allow(p, "uri:spiffe://ex.org/*",
-					     0x20000E02, 1, ANY),
-			 TETHER_OK);
+	assert_int_equal(
+	    tether_policy_allow(p, "uri:spiffe://ex.org/*", 0x20000E02, 1, ANY),
+	    TETHER_OK);
 	assert_int_equal(tt_policy_check_subject(p, &a, 0x20000E02, 1, 1, &idx),
 			 TETHER_OK);
 	assert_int_equal(idx, 1);
@@ -232,7 +238,8 @@ static void test_first_match_wins(void **state)
 	tt_subject u = unix_subj(0, 0);
 	/* allow-all first: the later deny never applies. */
 	assert_int_equal(tether_policy_new(&p), TETHER_OK);
-	assert_int_equal(tether_policy_allow(p, "any", ANY, ANY, ANY), TETHER_OK);
+	assert_int_equal(tether_policy_allow(p, "any", ANY, ANY, ANY),
+			 TETHER_OK);
 	assert_int_equal(tether_policy_deny(p, "uid:0", 5, 1, 1), TETHER_OK);
 	assert_int_equal(tt_policy_check_subject(p, &u, 5, 1, 1, &idx),
 			 TETHER_OK);
@@ -241,7 +248,8 @@ static void test_first_match_wins(void **state)
 	/* the same two rules the other way round. */
 	assert_int_equal(tether_policy_new(&p), TETHER_OK);
 	assert_int_equal(tether_policy_deny(p, "uid:0", 5, 1, 1), TETHER_OK);
-	assert_int_equal(tether_policy_allow(p, "any", ANY, ANY, ANY), TETHER_OK);
+	assert_int_equal(tether_policy_allow(p, "any", ANY, ANY, ANY),
+			 TETHER_OK);
 	assert_int_equal(tt_policy_check_subject(p, &u, 5, 1, 1, &idx),
 			 TETHER_E_DENIED);
 	assert_int_equal(idx, 0);
@@ -261,7 +269,8 @@ static void test_real_identities(void **state)
 	size_t idx;
 	tether_peer_identity *a =
 	    sfx_tls_identity("spiffe://ex.org/client-a", NULL, "ignored");
-	tether_peer_identity *d = sfx_tls_identity(NULL, "db.example.org", NULL);
+	tether_peer_identity *d =
+	    sfx_tls_identity(NULL, "db.example.org", NULL);
 	tether_peer_identity *c = sfx_tls_identity(NULL, NULL, "Legacy");
 	tether_peer_identity *u = sfx_unix_identity(1000, 100, 42);
 	tether_peer_identity *n = sfx_none_identity();
@@ -274,12 +283,14 @@ static void test_real_identities(void **state)
 	snprintf(fprule, sizeof(fprule), "sha256:%s",
 		 tether_peer_identity_fingerprint(c));
 	assert_int_equal(tether_policy_new(&p), TETHER_OK);
-	assert_int_equal(tether_policy_allow(p, "uri:spiffe://ex.org/*", 7, 1, 1),
-			 TETHER_OK);
+	assert_int_equal(
+	    tether_policy_allow(p, "uri:spiffe://ex.org/*", 7, 1, 1),
+	    TETHER_OK);
 	assert_int_equal(tether_policy_allow(p, "dns:*.example.org", 7, 1, 2),
 			 TETHER_OK);
 	assert_int_equal(tether_policy_allow(p, fprule, 7, 1, 3), TETHER_OK);
-	assert_int_equal(tether_policy_allow(p, "uid:1000", 7, 1, 4), TETHER_OK);
+	assert_int_equal(tether_policy_allow(p, "uid:1000", 7, 1, 4),
+			 TETHER_OK);
 	assert_int_equal(tether_policy_allow(p, "gid:100", 7, 1, 5), TETHER_OK);
 	assert_int_equal(tether_policy_allow(p, "unauthenticated", 7, 1, 0),
 			 TETHER_OK);
@@ -325,6 +336,28 @@ static void test_too_many_rules(void **state)
 	tether_policy_free(p);
 }
 
+static void test_refusal_replies(void **state)
+{
+	(void)state;
+	int32_t rs, as, au;
+	assert_int_equal(
+	    tether_security_refusal(TETHER_E_DENIED, &rs, &as, &au), TETHER_OK);
+	assert_int_equal(rs, 1);  /* MSG_DENIED */
+	assert_int_equal(as, -1); /* no accept_stat */
+	assert_int_equal(au, 5);  /* AUTH_TOOWEAK */
+	assert_int_equal(
+	    tether_security_refusal(TETHER_E_RATE_LIMITED, &rs, &as, &au),
+	    TETHER_OK);
+	assert_int_equal(rs, 0); /* MSG_ACCEPTED */
+	assert_int_equal(as, 5); /* SYSTEM_ERR */
+	assert_int_equal(au, -1);
+	assert_int_equal(tether_security_refusal(TETHER_OK, &rs, &as, &au),
+			 TETHER_E_INVAL);
+	assert_int_equal(
+	    tether_security_refusal(TETHER_E_DENIED, NULL, &as, &au),
+	    TETHER_E_INVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +368,7 @@ int main(void)
 	    cmocka_unit_test(test_first_match_wins),
 	    cmocka_unit_test(test_real_identities),
 	    cmocka_unit_test(test_too_many_rules),
+	    cmocka_unit_test(test_refusal_replies),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

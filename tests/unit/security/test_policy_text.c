@@ -30,10 +30,10 @@ static const tether_proc_desc v2_procs[] = {
     {.name = "ECHO", .prog = PROG, .vers = 2, .proc = 1},
     {.name = "STATS", .prog = PROG, .vers = 2, .proc = 4},
 };
-static const tether_version_desc v1 = {"ECHO_PROG", "ECHO_V1", PROG, 1,
-				       v1_procs, 3};
-static const tether_version_desc v2 = {"ECHO_PROG", "ECHO_V2", PROG, 2,
-				       v2_procs, 3};
+static const tether_version_desc v1 = {"ECHO_PROG", "ECHO_V1", PROG,
+				       1,	    v1_procs,  3};
+static const tether_version_desc v2 = {"ECHO_PROG", "ECHO_V2", PROG,
+				       2,	    v2_procs,  3};
 static const tether_version_desc *const versions[] = {&v1, &v2};
 static const tether_program_desc prog = {"ECHO_PROG", PROG, versions, 2};
 static const tether_program_desc *const programs[] = {&prog};
@@ -68,8 +68,13 @@ static void test_good_file(void **state)
 	const uint32_t lines[] = {3, 4, 5, 6, 7, 8};
 	for (size_t i = 0; i < 6; i++)
 		assert_int_equal(tether_policy_rule_line(p, i), lines[i]);
-	tt_subject a = {TETHER_PEER_TLS, TETHER_PEER_NAME_SAN_URI,
-			"spiffe://ex.org/client-a", "", false, 0, 0};
+	tt_subject a = {TETHER_PEER_TLS,
+			TETHER_PEER_NAME_SAN_URI,
+			"spiffe://ex.org/client-a",
+			"",
+			false,
+			0,
+			0};
 	tt_subject b = a;
 	b.name = "spiffe://ex.org/client-b";
 	tt_subject u = {TETHER_PEER_UNIX, 0, "", "", true, 1000, 1000};
@@ -160,6 +165,13 @@ static void test_errors(void **state)
 			      "text"},
 	    {"allow any\n\rdeny any", "p:2:1: error: control character in "
 				      "policy text"},
+	    /* The leftmost error on a line is the one reported. */
+	    {"allow bogus prog=x!", "p:1:7: error: unknown identity (expected "
+				    "any, authenticated, unauthenticated, "
+				    "name:, uri:, dns:, cn:, uid:, gid: or "
+				    "sha256:)"},
+	    {"allow uid:1 prog=x! vers=NOPE", "p:1:18: error: expected a "
+					      "number, '*' or a name"},
 	};
 	tether_policy *p;
 	char err[256];
@@ -197,9 +209,9 @@ static void test_long_lines_and_limits(void **state)
 	memcpy(t, "allow uri:", 10);
 	memset(t + 10, 'a', n - 10);
 	assert_int_equal(tether_policy_new(&p), TETHER_OK);
-	assert_int_equal(tether_policy_load_text(p, NULL, t, n, NULL, 0, err,
-						 sizeof(err)),
-			 TETHER_E_POLICY_SYNTAX);
+	assert_int_equal(
+	    tether_policy_load_text(p, NULL, t, n, NULL, 0, err, sizeof(err)),
+	    TETHER_E_POLICY_SYNTAX);
 	assert_string_equal(err, "<policy>:1:4097: error: line longer than "
 				 "4096 bytes");
 	/* 1025-byte pattern on a short enough line. */
@@ -218,15 +230,15 @@ static void test_long_lines_and_limits(void **state)
 	/* A short error buffer is cut, never overrun. */
 	char small[8];
 	memset(small, 'Z', sizeof(small));
-	assert_int_equal(tether_policy_load_text(p, "x", "nope", 4, NULL, 0,
-						 small, 5),
-			 TETHER_E_POLICY_SYNTAX);
+	assert_int_equal(
+	    tether_policy_load_text(p, "x", "nope", 4, NULL, 0, small, 5),
+	    TETHER_E_POLICY_SYNTAX);
 	assert_string_equal(small, "x:1:");
 	assert_int_equal(small[5], 'Z');
 	/* Empty text and NULL errors are fine. */
-	assert_int_equal(tether_policy_load_text(p, "x", NULL, 0, NULL, 0, NULL,
-						 0),
-			 TETHER_OK);
+	assert_int_equal(
+	    tether_policy_load_text(p, "x", NULL, 0, NULL, 0, NULL, 0),
+	    TETHER_OK);
 	assert_int_equal(tether_policy_rule_count(p), 1);
 	free(t);
 	tether_policy_free(p);
@@ -247,9 +259,9 @@ static void test_load_file(void **state)
 	tether_policy *p;
 	char err[256], want[256];
 	assert_int_equal(tether_policy_new(&p), TETHER_OK);
-	assert_int_equal(tether_policy_load_file(p, path, idls, 1, err,
-						 sizeof(err)),
-			 TETHER_E_POLICY_SYNTAX);
+	assert_int_equal(
+	    tether_policy_load_file(p, path, idls, 1, err, sizeof(err)),
+	    TETHER_E_POLICY_SYNTAX);
 	snprintf(want, sizeof(want),
 		 "%s:3:40: error: unknown procedure name for this program and "
 		 "version",
@@ -261,9 +273,9 @@ static void test_load_file(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, 55), 55);
 	close(fd);
-	assert_int_equal(tether_policy_load_file(p, path, idls, 1, err,
-						 sizeof(err)),
-			 TETHER_OK);
+	assert_int_equal(
+	    tether_policy_load_file(p, path, idls, 1, err, sizeof(err)),
+	    TETHER_OK);
 	assert_int_equal(tether_policy_rule_count(p), 2);
 	tt_subject s = {TETHER_PEER_UNIX, 0, "", "", true, 7, 7};
 	assert_int_equal(tt_policy_check_subject(p, &s, PROG, 1, 1, NULL),
@@ -271,9 +283,9 @@ static void test_load_file(void **state)
 	assert_int_equal(tt_policy_check_subject(p, &s, PROG, 1, 2, NULL),
 			 TETHER_E_DENIED);
 	unlink(path);
-	assert_int_equal(tether_policy_load_file(p, path, idls, 1, err,
-						 sizeof(err)),
-			 TETHER_E_IO);
+	assert_int_equal(
+	    tether_policy_load_file(p, path, idls, 1, err, sizeof(err)),
+	    TETHER_E_IO);
 	snprintf(want, sizeof(want), "%s: error: cannot read policy file",
 		 path);
 	assert_string_equal(err, want);

@@ -39,9 +39,9 @@ static void test_burst_and_refill(void **state)
 	(void)state;
 	tether_ratelimit *rl = mk(16);
 	/* 2 tokens per second, burst 3. */
-	assert_int_equal(tether_ratelimit_add(rl, TETHER_RL_IDENTITY, ANY, ANY,
-					      ANY, 2, 3),
-			 OK);
+	assert_int_equal(
+	    tether_ratelimit_add(rl, TETHER_RL_IDENTITY, ANY, ANY, ANY, 2, 3),
+	    OK);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(id_call(rl, "a", 1, 1000), OK);
 	assert_int_equal(id_call(rl, "a", 1, 1000), LIMITED);
@@ -67,22 +67,19 @@ static void test_isolation_and_no_rule(void **state)
 	for (int i = 0; i < 100; i++)
 		assert_int_equal(id_call(rl, "a", 1, 0), OK);
 	assert_int_equal(tether_ratelimit_buckets(rl), 0);
-	assert_int_equal(tether_ratelimit_add(rl, TETHER_RL_IDENTITY, 7, 1,
-					      ANY, 1, 1),
-			 OK);
+	assert_int_equal(
+	    tether_ratelimit_add(rl, TETHER_RL_IDENTITY, 7, 1, ANY, 1, 1), OK);
 	assert_int_equal(id_call(rl, "tls:a", 1, 0), OK);
 	assert_int_equal(id_call(rl, "tls:a", 1, 0), LIMITED);
 	/* Another identity has its own bucket. */
 	assert_int_equal(id_call(rl, "tls:b", 1, 0), OK);
 	assert_int_equal(id_call(rl, "tls:b", 1, 0), LIMITED);
 	/* A program the rule does not name is not limited. */
-	assert_int_equal(tether_ratelimit_check(rl, "tls:a", NULL, 8, 1, 1, 0,
-						NULL),
-			 OK);
+	assert_int_equal(
+	    tether_ratelimit_check(rl, "tls:a", NULL, 8, 1, 1, 0, NULL), OK);
 	/* The address scope has no rule: addresses are not limited. */
-	assert_int_equal(tether_ratelimit_check(rl, NULL, "10.0.0.1", 7, 1, 1,
-						0, NULL),
-			 OK);
+	assert_int_equal(
+	    tether_ratelimit_check(rl, NULL, "10.0.0.1", 7, 1, 1, 0, NULL), OK);
 	assert_int_equal(tether_ratelimit_buckets(rl), 2);
 	tether_ratelimit_free(rl);
 }
@@ -92,18 +89,15 @@ static void test_most_specific_rule(void **state)
 	(void)state;
 	tether_ratelimit *rl = mk(64);
 	/* Added least specific first, to show order does not decide. */
-	assert_int_equal(tether_ratelimit_add(rl, TETHER_RL_IDENTITY, ANY, ANY,
-					      ANY, 1, 100),
-			 OK);
-	assert_int_equal(tether_ratelimit_add(rl, TETHER_RL_IDENTITY, 7, ANY, 2,
-					      1, 2),
-			 OK);
-	assert_int_equal(tether_ratelimit_add(rl, TETHER_RL_IDENTITY, 7, 1, ANY,
-					      1, 5),
-			 OK);
-	assert_int_equal(tether_ratelimit_add(rl, TETHER_RL_IDENTITY, 7, 1, 2,
-					      1, 1),
-			 OK);
+	assert_int_equal(
+	    tether_ratelimit_add(rl, TETHER_RL_IDENTITY, ANY, ANY, ANY, 1, 100),
+	    OK);
+	assert_int_equal(
+	    tether_ratelimit_add(rl, TETHER_RL_IDENTITY, 7, ANY, 2, 1, 2), OK);
+	assert_int_equal(
+	    tether_ratelimit_add(rl, TETHER_RL_IDENTITY, 7, 1, ANY, 1, 5), OK);
+	assert_int_equal(
+	    tether_ratelimit_add(rl, TETHER_RL_IDENTITY, 7, 1, 2, 1, 1), OK);
 	/* 7/1/2: the exact rule, burst 1. */
 	assert_int_equal(id_call(rl, "x", 2, 0), OK);
 	assert_int_equal(id_call(rl, "x", 2, 0), LIMITED);
@@ -113,18 +107,18 @@ static void test_most_specific_rule(void **state)
 	assert_int_equal(id_call(rl, "x", 3, 0), LIMITED);
 	/* 7/2/2: prog+proc rule, burst 2. */
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(tether_ratelimit_check(rl, "x", NULL, 7, 2, 2,
-							0, NULL),
-				 OK);
-	assert_int_equal(tether_ratelimit_check(rl, "x", NULL, 7, 2, 2, 0, NULL),
-			 LIMITED);
+		assert_int_equal(
+		    tether_ratelimit_check(rl, "x", NULL, 7, 2, 2, 0, NULL),
+		    OK);
+	assert_int_equal(
+	    tether_ratelimit_check(rl, "x", NULL, 7, 2, 2, 0, NULL), LIMITED);
 	/* 9/9/9: the catch-all, burst 100. */
 	for (int i = 0; i < 100; i++)
-		assert_int_equal(tether_ratelimit_check(rl, "x", NULL, 9, 9, 9,
-							0, NULL),
-				 OK);
-	assert_int_equal(tether_ratelimit_check(rl, "x", NULL, 9, 9, 9, 0, NULL),
-			 LIMITED);
+		assert_int_equal(
+		    tether_ratelimit_check(rl, "x", NULL, 9, 9, 9, 0, NULL),
+		    OK);
+	assert_int_equal(
+	    tether_ratelimit_check(rl, "x", NULL, 9, 9, 9, 0, NULL), LIMITED);
 	tether_ratelimit_free(rl);
 }
 
@@ -133,35 +127,31 @@ static void test_both_scopes(void **state)
 	(void)state;
 	tether_ratelimit *rl = mk(64);
 	tether_rl_scope hit = TETHER_RL_ADDRESS;
-	assert_int_equal(tether_ratelimit_add(rl, TETHER_RL_IDENTITY, ANY, ANY,
-					      ANY, 1, 2),
-			 OK);
-	assert_int_equal(tether_ratelimit_add(rl, TETHER_RL_ADDRESS, ANY, ANY,
-					      ANY, 1, 3),
-			 OK);
+	assert_int_equal(
+	    tether_ratelimit_add(rl, TETHER_RL_IDENTITY, ANY, ANY, ANY, 1, 2),
+	    OK);
+	assert_int_equal(
+	    tether_ratelimit_add(rl, TETHER_RL_ADDRESS, ANY, ANY, ANY, 1, 3),
+	    OK);
 	/* Identity "a" from one address: identity runs out first. */
-	assert_int_equal(tether_ratelimit_check(rl, "a", "10.0.0.1", 1, 1, 1, 0,
-						&hit),
-			 OK);
-	assert_int_equal(tether_ratelimit_check(rl, "a", "10.0.0.1", 1, 1, 1, 0,
-						&hit),
-			 OK);
-	assert_int_equal(tether_ratelimit_check(rl, "a", "10.0.0.1", 1, 1, 1, 0,
-						&hit),
-			 LIMITED);
+	assert_int_equal(
+	    tether_ratelimit_check(rl, "a", "10.0.0.1", 1, 1, 1, 0, &hit), OK);
+	assert_int_equal(
+	    tether_ratelimit_check(rl, "a", "10.0.0.1", 1, 1, 1, 0, &hit), OK);
+	assert_int_equal(
+	    tether_ratelimit_check(rl, "a", "10.0.0.1", 1, 1, 1, 0, &hit),
+	    LIMITED);
 	assert_int_equal(hit, TETHER_RL_IDENTITY);
 	/* The refused call took no address token: "b" gets the last one. */
-	assert_int_equal(tether_ratelimit_check(rl, "b", "10.0.0.1", 1, 1, 1, 0,
-						&hit),
-			 OK);
-	assert_int_equal(tether_ratelimit_check(rl, "b", "10.0.0.1", 1, 1, 1, 0,
-						&hit),
-			 LIMITED);
+	assert_int_equal(
+	    tether_ratelimit_check(rl, "b", "10.0.0.1", 1, 1, 1, 0, &hit), OK);
+	assert_int_equal(
+	    tether_ratelimit_check(rl, "b", "10.0.0.1", 1, 1, 1, 0, &hit),
+	    LIMITED);
 	assert_int_equal(hit, TETHER_RL_ADDRESS);
 	/* ...and that refusal took no identity token from "b". */
-	assert_int_equal(tether_ratelimit_check(rl, "b", "10.0.0.2", 1, 1, 1, 0,
-						&hit),
-			 OK);
+	assert_int_equal(
+	    tether_ratelimit_check(rl, "b", "10.0.0.2", 1, 1, 1, 0, &hit), OK);
 	tether_ratelimit_free(rl);
 }
 
@@ -172,23 +162,22 @@ static void test_clock_edges(void **state)
 	assert_int_equal(tether_ratelimit_add(rl, TETHER_RL_ADDRESS, ANY, ANY,
 					      ANY, UINT32_MAX, 1),
 			 OK);
-	assert_int_equal(tether_ratelimit_check(rl, NULL, "h", 1, 1, 1, 5000,
-						NULL),
-			 OK);
+	assert_int_equal(
+	    tether_ratelimit_check(rl, NULL, "h", 1, 1, 1, 5000, NULL), OK);
 	/* The clock going back refills nothing. */
-	assert_int_equal(tether_ratelimit_check(rl, NULL, "h", 1, 1, 1, 1000,
-						NULL),
-			 LIMITED);
-	assert_int_equal(tether_ratelimit_check(rl, NULL, "h", 1, 1, 1, 5000,
-						NULL),
-			 LIMITED);
+	assert_int_equal(
+	    tether_ratelimit_check(rl, NULL, "h", 1, 1, 1, 1000, NULL),
+	    LIMITED);
+	assert_int_equal(
+	    tether_ratelimit_check(rl, NULL, "h", 1, 1, 1, 5000, NULL),
+	    LIMITED);
 	/* A huge jump with the largest rate does not overflow. */
-	assert_int_equal(tether_ratelimit_check(rl, NULL, "h", 1, 1, 1,
-						UINT64_MAX, NULL),
-			 OK);
-	assert_int_equal(tether_ratelimit_check(rl, NULL, "h", 1, 1, 1,
-						UINT64_MAX, NULL),
-			 LIMITED);
+	assert_int_equal(
+	    tether_ratelimit_check(rl, NULL, "h", 1, 1, 1, UINT64_MAX, NULL),
+	    OK);
+	assert_int_equal(
+	    tether_ratelimit_check(rl, NULL, "h", 1, 1, 1, UINT64_MAX, NULL),
+	    LIMITED);
 	tether_ratelimit_free(rl);
 }
 
@@ -201,9 +190,9 @@ static void test_long_keys(void **state)
 	a[sizeof(a) - 1] = '\0';
 	memcpy(b, a, sizeof(a));
 	b[sizeof(b) - 2] = 'z'; /* differs only past TETHER_RL_KEY_MAX */
-	assert_int_equal(tether_ratelimit_add(rl, TETHER_RL_IDENTITY, ANY, ANY,
-					      ANY, 1, 1),
-			 OK);
+	assert_int_equal(
+	    tether_ratelimit_add(rl, TETHER_RL_IDENTITY, ANY, ANY, ANY, 1, 1),
+	    OK);
 	assert_int_equal(id_call(rl, a, 1, 0), OK);
 	assert_int_equal(id_call(rl, a, 1, 0), LIMITED);
 	assert_int_equal(id_call(rl, b, 1, 0), OK);
@@ -218,26 +207,26 @@ static void test_bad_args(void **state)
 	assert_int_equal(tether_ratelimit_new(1, 0, &rl), TETHER_E_INVAL);
 	assert_int_equal(tether_ratelimit_new(16, 0, NULL), TETHER_E_INVAL);
 	rl = mk(0); /* default size */
-	assert_int_equal(tether_ratelimit_add(rl, TETHER_RL_IDENTITY, 1, 1, 1,
-					      0, 1),
-			 TETHER_E_INVAL);
-	assert_int_equal(tether_ratelimit_add(rl, TETHER_RL_IDENTITY, 1, 1, 1,
-					      1, 0),
-			 TETHER_E_INVAL);
-	assert_int_equal(tether_ratelimit_add(rl, (tether_rl_scope)7, 1, 1, 1,
-					      1, 1),
-			 TETHER_E_INVAL);
+	assert_int_equal(
+	    tether_ratelimit_add(rl, TETHER_RL_IDENTITY, 1, 1, 1, 0, 1),
+	    TETHER_E_INVAL);
+	assert_int_equal(
+	    tether_ratelimit_add(rl, TETHER_RL_IDENTITY, 1, 1, 1, 1, 0),
+	    TETHER_E_INVAL);
+	assert_int_equal(
+	    tether_ratelimit_add(rl, (tether_rl_scope)7, 1, 1, 1, 1, 1),
+	    TETHER_E_INVAL);
 	for (int i = 0; i < 1024; i++)
 		assert_int_equal(tether_ratelimit_add(rl, TETHER_RL_ADDRESS,
 						      (uint32_t)i, 1, 1, 1, 1),
 				 OK);
-	assert_int_equal(tether_ratelimit_add(rl, TETHER_RL_ADDRESS, 1, 1, 1,
-					      1, 1),
-			 TETHER_E_TOO_LARGE);
+	assert_int_equal(
+	    tether_ratelimit_add(rl, TETHER_RL_ADDRESS, 1, 1, 1, 1, 1),
+	    TETHER_E_TOO_LARGE);
 	tether_ratelimit_free(rl);
-	assert_int_equal(tether_ratelimit_check(NULL, "a", "b", 1, 1, 1, 0,
-						NULL),
-			 TETHER_E_INVAL);
+	assert_int_equal(
+	    tether_ratelimit_check(NULL, "a", "b", 1, 1, 1, 0, NULL),
+	    TETHER_E_INVAL);
 }
 
 /* An attacker rotating through 100,000 source addresses: memory stays
@@ -249,34 +238,34 @@ static void test_eviction_bounded(void **state)
 	sfx_count_allocs(true);
 	size_t base = sfx_live_bytes();
 	tether_ratelimit *rl = mk(1024);
-	assert_int_equal(tether_ratelimit_add(rl, TETHER_RL_ADDRESS, ANY, ANY,
-					      ANY, 1, 1),
-			 OK);
+	assert_int_equal(
+	    tether_ratelimit_add(rl, TETHER_RL_ADDRESS, ANY, ANY, ANY, 1, 1),
+	    OK);
 	size_t after_new = sfx_live_bytes();
 	assert_true(after_new > base);
 	/* The hot key spends its only token at once. */
-	assert_int_equal(tether_ratelimit_check(rl, NULL, "192.0.2.1", 1, 1, 1,
-						0, NULL),
-			 OK);
+	assert_int_equal(
+	    tether_ratelimit_check(rl, NULL, "192.0.2.1", 1, 1, 1, 0, NULL),
+	    OK);
 	char addr[64];
 	for (uint32_t i = 0; i < 100000; i++) {
 		snprintf(addr, sizeof(addr), "2001:db8::%x:%x", i >> 16,
 			 i & 0xffff);
-		assert_int_equal(tether_ratelimit_check(rl, NULL, addr, 1, 1, 1,
-							0, NULL),
-				 OK);
+		assert_int_equal(
+		    tether_ratelimit_check(rl, NULL, addr, 1, 1, 1, 0, NULL),
+		    OK);
 		if (i % 100 == 0) /* the hot key is used all the time */
-			assert_int_equal(tether_ratelimit_check(
-					     rl, NULL, "192.0.2.1", 1, 1, 1, 0,
-					     NULL),
+			assert_int_equal(tether_ratelimit_check(rl, NULL,
+								"192.0.2.1", 1,
+								1, 1, 0, NULL),
 					 LIMITED);
 	}
 	assert_int_equal(tether_ratelimit_buckets(rl), 1024);
 	assert_int_equal(sfx_live_bytes(), after_new);
 	/* A cold key was recycled: it starts again with a full bucket. */
-	assert_int_equal(tether_ratelimit_check(rl, NULL, "2001:db8::0:0", 1, 1,
-						1, 0, NULL),
-			 OK);
+	assert_int_equal(
+	    tether_ratelimit_check(rl, NULL, "2001:db8::0:0", 1, 1, 1, 0, NULL),
+	    OK);
 	tether_ratelimit_free(rl);
 	assert_int_equal(sfx_live_bytes(), base);
 	sfx_count_allocs(false);
