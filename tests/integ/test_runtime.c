@@ -1050,6 +1050,103 @@ static void test_callback_with_reply(void **state)
 	tether_client_free(c);
 }
 
+/* ---- allocation failures (STYLE 21) -------------------------------------- */
+
+/* Only the test thread's allocations are counted and failed: in blocking
+ * mode the client does all its work there; server threads are unaffected. */
+static _Thread_local bool tl_armed;
+static _Thread_local long tl_bytes, tl_count, tl_fail_at;
+
+static void *fail_alloc(size_t n, void *ud)
+{
+	void *p;
+	(void)ud;
+	if (tl_armed && ++tl_count == tl_fail_at)
+		return NULL;
+	p = malloc(n);
+	if (p != NULL && tl_armed)
+		tl_bytes += (long)n;
+	return p;
+}
+
+static void *fail_realloc(void *p, size_t old_n, size_t new_n, void *ud)
+{
+	void *q;
+	(void)ud;
+	if (tl_armed && ++tl_count == tl_fail_at)
+		return NULL;
+	q = realloc(p, new_n);
+	if (q != NULL && tl_armed)
+		tl_bytes += (long)new_n - (long)old_n;
+	return q;
+}
+
+static void fail_free(void *p, size_t n, void *ud)
+{
+	(void)ud;
+	if (p != NULL && tl_armed)
+		tl_bytes -= (long)n;
+	free(p);
+}
+
+/* Fails allocation 1, 2, 3... of connect + calls + free on the client:
+ * every run ends with a status (an error, or OK when the failure was
+ * absorbed), nothing crashes, and the client frees all it took. */
+static void test_alloc_failures(void **state)
+{
+	fixture *f = *state;
+	static const tether_allocator failing = {fail_alloc, fail_realloc,
+						 fail_free, NULL};
+	uint8_t buf[300];
+	tp_bytes in = {sizeof buf, buf}, out;
+	tp_sub_args sub = {20, 8};
+	int completed = 0;
+
+	memset(buf, 7, sizeof buf);
+	tether_set_allocator(&failing);
+	for (long k = 1; k < 400 && !completed; k++) {
+		tether_client *c = NULL;
+		tether_arena *a = NULL;
+		tether_status st;
+		uint32_t n = 0;
+
+		tl_count = 0, tl_bytes = 0, tl_fail_at = k;
+		tl_armed = true;
+		st = tether_arena_new(1 << 16, &a);
+		if (st == TETHER_OK)
+			st = tether_client_connect(f->unix_ep, NULL, &c);
+		if (st == TETHER_OK) {
+			st = tether_client_register(c, &tp_cb_v1, &cb_handlers,
+						    NULL);
+			if (st == TETHER_OK)
+				st = tether_call(c, tp_echo_pd, &in, &out, a,
+						 2000);
+			if (st == TETHER_OK)
+				st = tether_call(c, tp_sub_pd, &sub, &n, NULL,
+						 5000);
+			tether_client_free(c);
+		}
+		tether_arena_free(a);
+		tl_armed = false;
+		if (tl_bytes != 0)
+			fail_msg("allocation %ld failed: %ld bytes leaked", k,
+				 tl_bytes);
+		if (tl_count < k) {
+			/* No allocation failed: the whole run succeeded. */
+			assert_int_equal(st, TETHER_OK);
+			assert_int_equal(n, 20);
+			completed = 1;
+			print_message("allocation sweep: %ld runs\n", k);
+		} else if (st == TETHER_OK) {
+			/* Absorbed (e.g. one callback answered SYSTEM_ERR):
+			 * the calls still returned whole results. */
+			assert_true(n <= 20);
+		}
+	}
+	tether_set_allocator(NULL);
+	assert_true(completed);
+}
+
 /* ---- identity, stop ----------------------------------------------------- */
 
 static void test_peercred(void **state)
@@ -1214,6 +1311,8 @@ int main(void)
 		cmocka_unit_test(test_black_hole),
 		cmocka_unit_test_setup_teardown(test_peercred, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callback_with_reply, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_alloc_failures, setup,
 						teardown),
 		cmocka_unit_test(test_max_connections),
 		cmocka_unit_test(test_idle_then_deadlines),
