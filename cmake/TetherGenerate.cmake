@@ -10,9 +10,12 @@
 # `#include "<name>.h"` works. OUTPUT_DIR defaults to
 # ${CMAKE_CURRENT_BINARY_DIR}/tether_generated/<tgt>. In the tether build
 # tree the in-tree tetherc target is used; from an installed package
-# (find_package(tether)), the `tetherc` program found on PATH or in
-# TETHERC_EXECUTABLE. The target still has to link tether::tether.
+# (find_package(tether)), TETHERC_EXECUTABLE if set, else the tetherc
+# installed next to the package (<prefix>/bin), else the one on PATH. The target still has to link tether::tether.
 include_guard(GLOBAL)
+
+# Installed as <prefix>/lib/cmake/tether/: tetherc is in <prefix>/bin.
+set(_tether_generate_bin_hint "${CMAKE_CURRENT_LIST_DIR}/../../../bin")
 
 function(tether_generate)
   cmake_parse_arguments(TG "" "TARGET;OUTPUT_DIR" "FILES;OPTIONS" ${ARGN})
@@ -26,7 +29,7 @@ function(tether_generate)
     set(cmd $<TARGET_FILE:tetherc>)
     set(dep tetherc)
   else()
-    find_program(TETHERC_EXECUTABLE tetherc)
+    find_program(TETHERC_EXECUTABLE tetherc HINTS ${_tether_generate_bin_hint})
     if(NOT TETHERC_EXECUTABLE)
       message(FATAL_ERROR "tether_generate: tetherc not found (set TETHERC_EXECUTABLE)")
     endif()
