@@ -58,6 +58,12 @@ TETHER_API void tether_server_opts_set_max_connections(tether_server_opts *o,
  * cap): a TCP peer address (any port), or a Unix peer uid. */
 TETHER_API void tether_server_opts_set_max_per_source(tether_server_opts *o,
 						      uint32_t n);
+/* Global budget, all connections together (DESIGN §6): bytes reserved by
+ * calls in flight, each reserving 4 KiB + 8 x its argument bytes until it
+ * is answered (deferred calls included). Past it, new calls are answered
+ * SYSTEM_ERR; calls in flight continue. Default 256 MiB; 0: none. */
+TETHER_API void tether_server_opts_set_max_call_memory(tether_server_opts *o,
+						       size_t bytes);
 /* Engine limits per connection (DESIGN §7); 0 keeps the default. */
 TETHER_API void tether_server_opts_set_max_record(tether_server_opts *o,
 						  uint32_t bytes);

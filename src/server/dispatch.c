@@ -32,10 +32,33 @@ static void unlink_ctx(tether_call_ctx *ctx)
 		ctx->next->prev = ctx->prev;
 }
 
+/* Reserves n bytes of the server's budget for a call; false past it. */
+static bool reserve(tether_conn *c, size_t n)
+{
+	tt_budget *b = c->budget;
+	size_t used;
+
+	if (b == NULL || b->max == 0)
+		return true;
+	used = atomic_fetch_add(&b->used, n);
+	if (used + n <= b->max && used + n >= used)
+		return true;
+	atomic_fetch_sub(&b->used, n);
+	atomic_fetch_add(&b->refused, 1);
+	return false;
+}
+
+static void unreserve(tether_conn *c, size_t n)
+{
+	if (c->budget != NULL && c->budget->max != 0 && n != 0)
+		atomic_fetch_sub(&c->budget->used, n);
+}
+
 static void ctx_free(tether_call_ctx *ctx)
 {
 	tether_conn *c = ctx->conn;
 
+	unreserve(c, ctx->reserved);
 	unlink_ctx(ctx);
 	tether_arena_free(ctx->arena);
 	tt_free(ctx, sizeof *ctx);
@@ -59,10 +82,16 @@ static tether_call_ctx *ctx_new(tether_conn *c, const tt_event *ev)
 
 	if (ctx == NULL)
 		return NULL;
-	if (tether_arena_new(budget, &ctx->arena) != TETHER_OK) {
+	if (!reserve(c, budget)) {
 		tt_free(ctx, sizeof *ctx);
 		return NULL;
 	}
+	if (tether_arena_new(budget, &ctx->arena) != TETHER_OK) {
+		unreserve(c, budget);
+		tt_free(ctx, sizeof *ctx);
+		return NULL;
+	}
+	ctx->reserved = c->budget != NULL ? budget : 0;
 	ctx->conn = c, ctx->call_id = ev->call_id, ctx->xid = ev->xid;
 	ctx->received_ms = tt_io_now_ms();
 	ctx->next = c->ctxs;

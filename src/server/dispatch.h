@@ -16,6 +16,7 @@ struct tether_call_ctx {
 	const tether_proc_desc *pd;
 	const tt_reg_entry *ent;
 	tether_arena *arena;
+	size_t reserved; /* from the server's budget */
 	void *arg, *res;
 	tether_status st; /* the handler's status (worker pool) */
 	uint64_t received_ms;

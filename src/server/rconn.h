@@ -48,6 +48,15 @@ void tt_reg_free(tt_registry *r);
 
 enum { TT_RCONN_MAGIC = 0x74436f6eu };
 
+/* A budget shared by every connection of a server (DESIGN §6): bytes
+ * reserved by calls in flight (their argument arenas). Past max, new calls
+ * are answered SYSTEM_ERR; calls already in flight continue. */
+typedef struct tt_budget {
+	atomic_size_t used;
+	size_t max; /* 0: no budget */
+	atomic_uint_least64_t refused;
+} tt_budget;
+
 typedef struct tt_rconn_owner {
 	/* The transport is gone and no context refers to the connection any
 	 * more: the owner unlinks and frees it (tt_rconn_destroy). */
@@ -59,6 +68,7 @@ struct tether_conn {
 	tt_conn *eng;
 	const tt_registry *reg;
 	tt_io_pool *pool;    /* blocking handlers; may be NULL */
+	tt_budget *budget;   /* the server's; NULL for clients */
 	uint32_t max_record; /* budget of a handler's arena */
 	tt_io_loop *loop;    /* owning loop; NULL: blocking mode */
 	tt_io_conn *io;      /* libuv driver while attached */

@@ -21,6 +21,7 @@ enum {
 	DEFAULT_MAX_QUEUED = 1024,
 	DEFAULT_MAX_CONNECTIONS = 4096,
 	DEFAULT_MAX_PER_SOURCE = 64, /* DESIGN §7 */
+	DEFAULT_MAX_CALL_MEMORY = 256 * 1024 * 1024,
 	ABORT_WAIT_MS = 5000
 };
 
@@ -30,6 +31,7 @@ struct tether_server_opts {
 	unsigned io_threads, workers;
 	size_t max_queued;
 	uint32_t max_connections, max_per_source;
+	size_t max_call_memory;
 	tt_conn_opts conn;
 	const tether_tls_config *tls; /* borrowed until tether_server_new */
 	bool allow_plaintext;
@@ -64,6 +66,7 @@ struct tether_server {
 	uv_cond_t cv;
 	unsigned nconns; /* open transports (mu) */
 	tt_admit admit;   /* connection caps (mu) */
+	tt_budget budget; /* memory of calls in flight, all connections */
 	int state;
 	unsigned rr;
 	uint32_t xid_seed;
@@ -86,6 +89,7 @@ tether_status tether_server_opts_new(tether_server_opts **out)
 	o->max_queued = DEFAULT_MAX_QUEUED;
 	o->max_connections = DEFAULT_MAX_CONNECTIONS;
 	o->max_per_source = DEFAULT_MAX_PER_SOURCE;
+	o->max_call_memory = DEFAULT_MAX_CALL_MEMORY;
 	tt_conn_opts_init(&o->conn);
 	*out = o;
 	return TETHER_OK;
@@ -107,6 +111,7 @@ SETTER(workers, unsigned, workers)
 SETTER(max_queued, size_t, max_queued)
 SETTER(max_connections, uint32_t, max_connections)
 SETTER(max_per_source, uint32_t, max_per_source)
+SETTER(max_call_memory, size_t, max_call_memory)
 SETTER(allow_plaintext, bool, allow_plaintext)
 SETTER(max_record, uint32_t, conn.max_record)
 SETTER(max_inbound, uint32_t, conn.max_inbound)
@@ -147,6 +152,7 @@ tether_status tether_server_new(const tether_server_opts *o,
 		s->o.max_queued = DEFAULT_MAX_QUEUED;
 		s->o.max_connections = DEFAULT_MAX_CONNECTIONS;
 		s->o.max_per_source = DEFAULT_MAX_PER_SOURCE;
+		s->o.max_call_memory = DEFAULT_MAX_CALL_MEMORY;
 		tt_conn_opts_init(&s->o.conn);
 	}
 	if (s->o.conn.max_record == 0)
@@ -162,6 +168,7 @@ tether_status tether_server_new(const tether_server_opts *o,
 	}
 	s->admit.max_total = s->o.max_connections;
 	s->admit.max_per_source = s->o.max_per_source;
+	s->budget.max = s->o.max_call_memory;
 	uv_mutex_init(&s->mu);
 	uv_cond_init(&s->cv);
 	s->magic = SERVER_MAGIC;
@@ -323,6 +330,7 @@ static tether_status conn_open(sloop *sl, int fd, bool tls,
 		return TETHER_E_NOMEM;
 	}
 	tt_rconn_init(c, eng, &s->reg, s->pool, co.max_record, sl->loop);
+	c->budget = &s->budget;
 	c->peer = *peer;
 	c->owner = &server_owner, c->owner_ud = sl;
 	if (peer->has_cred &&

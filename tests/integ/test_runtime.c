@@ -1050,6 +1050,41 @@ static void test_callback_with_reply(void **state)
 	tether_client_free(c);
 }
 
+/* The server-wide budget for calls in flight refuses a call that would
+ * pass it, and the budget comes back when calls finish. */
+static void test_call_memory_budget(void **state)
+{
+	fixture f;
+	tether_server_opts *o;
+	tether_client *c;
+	tether_arena *a;
+	size_t big = 100 * 1024;
+	tp_bytes small = {1000, calloc(1, 1000)}, large = {(uint32_t)big,
+							   calloc(1, big)},
+		 out;
+	(void)state;
+
+	assert_int_equal(tether_server_opts_new(&o), TETHER_OK);
+	tether_server_opts_set_io_threads(o, 1);
+	tether_server_opts_set_max_call_memory(o, 64 * 1024);
+	server_up(&f, o);
+	tether_server_opts_free(o);
+	assert_int_equal(tether_arena_new(1 << 20, &a), TETHER_OK);
+	c = connect_ok(f.tcp);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(tether_call(c, tp_echo_pd, &small, &out, a, 0),
+				 TETHER_OK);
+		assert_int_equal(tether_call(c, tp_echo_pd, &large, &out, a, 0),
+				 TETHER_E_SYSTEM_ERR);
+		tether_arena_reset(a);
+	}
+	tether_client_free(c);
+	tether_arena_free(a);
+	free(small.val);
+	free(large.val);
+	tether_server_free(f.s);
+}
+
 /* ---- allocation failures (STYLE 21) -------------------------------------- */
 
 /* Only the test thread's allocations are counted and failed: in blocking
@@ -1315,6 +1350,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_alloc_failures, setup,
 						teardown),
 		cmocka_unit_test(test_max_connections),
+		cmocka_unit_test(test_call_memory_budget),
 		cmocka_unit_test(test_idle_then_deadlines),
 		cmocka_unit_test_setup_teardown(test_idle_footprint, setup,
 						teardown),
