@@ -193,9 +193,10 @@ typedef enum tether_audit_direction {
 /* Values for tether_audit_record.security_mode (docs/audit.md): the
  * protection a connection ended up with, audited once per connection
  * (RFC 9289 §6.1 as cited by the project's issues). */
-#define TETHER_AUDIT_MODE_PLAINTEXT "plaintext"		    /* tcp://, no TLS */
-#define TETHER_AUDIT_MODE_TLS_SERVER_AUTH "tls-server-auth" /* no client cert  \
-							     */
+#define TETHER_AUDIT_MODE_PLAINTEXT "plaintext" /* tcp://, no TLS */
+#define TETHER_AUDIT_MODE_TLS_SERVER_AUTH                                      \
+	"tls-server-auth" /* no client cert                                    \
+			   */
 #define TETHER_AUDIT_MODE_TLS_MUTUAL_AUTH "tls-mutual-auth"
 #define TETHER_AUDIT_MODE_UNIX_PEERCRED "unix-peercred" /* SO_PEERCRED */
 
@@ -288,6 +289,22 @@ tether_audit_sink_new_stderr(tether_audit_sink **out);
  * failed calls. */
 TETHER_API TETHER_WUR tether_status
 tether_audit_sink_new_syslog(const char *ident, tether_audit_sink **out);
+/* Moves the writing of a JSON-file or syslog sink to a writer thread
+ * (call before the first emit): tether_audit_emit() then formats the record
+ * on the calling thread and queues the line, at most queue_bytes of text
+ * (0: TETHER_AUDIT_DEFAULT_QUEUE). When the queue is full, successful calls
+ * are dropped and counted (tether_audit_sink_dropped), while denials, limit
+ * hits, failures and connection events are written at once on the calling
+ * thread, so they are never lost. tether_audit_sink_free() writes what is
+ * queued, then stops the thread. TETHER_E_STATE (callback sink, or already
+ * async), TETHER_E_NOMEM (no thread), TETHER_E_INVAL. */
+#define TETHER_AUDIT_DEFAULT_QUEUE (1024u * 1024u)
+TETHER_API TETHER_WUR tether_status
+tether_audit_sink_set_async(tether_audit_sink *s, size_t queue_bytes);
+/* Records dropped: successful calls that found the queue full, and lines
+ * the writer thread failed to write. */
+TETHER_API uint64_t tether_audit_sink_dropped(const tether_audit_sink *s);
+
 /* Frees the sink (closes a file it opened). s may be NULL. */
 TETHER_API void tether_audit_sink_free(tether_audit_sink *s);
 

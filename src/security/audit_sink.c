@@ -2,9 +2,9 @@
 /* audit_sink.c - where audit records go: an application callback, JSON
  * lines to a FILE* / path / stderr, or syslog. Successful calls may be
  * sampled 1 in N; denials, limit hits, failures and connection events are
- * always written. File sinks write under a mutex with one fwrite + fflush
- * per record (a blocking write to a local file, accepted for now; see
- * docs/audit.md for the cost and the planned writer thread). */
+ * always written. File and syslog sinks write on the caller's thread with
+ * one fwrite + fflush per record, or, after tether_audit_sink_set_async(),
+ * queue the formatted line for a writer thread (docs/audit.md). */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -33,7 +33,25 @@ struct tether_audit_sink {
 	char *buf;	    /* TETHER_AUDIT_JSON_MAX + 1 bytes */
 	atomic_uint_fast64_t ok_seen;
 	atomic_uint_fast32_t sample;
+	atomic_uint_fast64_t dropped;
+	/* Async mode: a FIFO of formatted lines, at most qcap bytes of
+	 * text, drained by thr. qmu guards the queue and stop. */
+	bool async;
+	pthread_t thr;
+	pthread_mutex_t qmu;
+	pthread_cond_t qcv;
+	struct qline *qhead, *qtail;
+	size_t qbytes, qcap;
+	bool stop;
 };
+
+/* One queued line: text[len] is '\n', text[len + 1] is NUL. */
+typedef struct qline {
+	struct qline *next;
+	size_t len;
+	bool alert;
+	char text[];
+} qline;
 
 static bool good(const tether_audit_sink *s)
 {
@@ -66,6 +84,7 @@ static tether_status sink_alloc(sink_kind kind, bool need_buf,
 	s->kind = kind;
 	atomic_init(&s->ok_seen, 0);
 	atomic_init(&s->sample, 1);
+	atomic_init(&s->dropped, 0);
 	s->magic = SINK_MAGIC;
 	*out = s;
 	return TETHER_OK;
@@ -134,11 +153,155 @@ tether_status tether_audit_sink_new_syslog(const char *ident,
 	return TETHER_OK;
 }
 
+static bool is_alert(const tether_audit_record *r)
+{
+	return r->event == TETHER_AUDIT_DENIAL ||
+	       r->event == TETHER_AUDIT_LIMIT || r->status != TETHER_OK;
+}
+
+/* Writes one formatted line (text[len] == '\n', NUL after it). One fwrite
+ * per line: stdio locks the FILE per call, so lines from the writer thread
+ * and from the synchronous fallback never interleave. */
+static tether_status output_line(tether_audit_sink *s, const char *text,
+				 size_t len, bool alert)
+{
+	if (s->kind == SINK_SYSLOG) {
+		/* openlog(3) is process-wide and belongs to the application:
+		 * the ident is the first word of the message instead. */
+		syslog(LOG_AUTHPRIV | (alert ? LOG_WARNING : LOG_NOTICE),
+		       "%s: %.*s", s->ident, (int)len, text);
+		return TETHER_OK;
+	}
+	size_t put = fwrite(text, 1, len + 1, s->f);
+	if (fflush(s->f) != 0 || put != len + 1)
+		return TETHER_E_IO;
+	return TETHER_OK;
+}
+
+static void *writer_main(void *arg)
+{
+	tether_audit_sink *s = arg;
+	(void)pthread_mutex_lock(&s->qmu);
+	for (;;) {
+		while (s->qhead == NULL && !s->stop)
+			(void)pthread_cond_wait(&s->qcv, &s->qmu);
+		qline *q = s->qhead;
+		if (q == NULL)
+			break; /* stop, and everything written */
+		s->qhead = q->next;
+		if (s->qhead == NULL)
+			s->qtail = NULL;
+		(void)pthread_mutex_unlock(&s->qmu);
+		if (output_line(s, q->text, q->len, q->alert) != TETHER_OK)
+			atomic_fetch_add(&s->dropped, 1);
+		(void)pthread_mutex_lock(&s->qmu);
+		s->qbytes -= q->len;
+		tt_free(q, sizeof(*q) + q->len + 2);
+	}
+	(void)pthread_mutex_unlock(&s->qmu);
+	return NULL;
+}
+
+/* Lets the writer drain the queue, then joins it. */
+static void async_stop(tether_audit_sink *s)
+{
+	(void)pthread_mutex_lock(&s->qmu);
+	s->stop = true;
+	(void)pthread_cond_signal(&s->qcv);
+	(void)pthread_mutex_unlock(&s->qmu);
+	(void)pthread_join(s->thr, NULL);
+	(void)pthread_cond_destroy(&s->qcv);
+	(void)pthread_mutex_destroy(&s->qmu);
+	s->async = false;
+}
+
+tether_status tether_audit_sink_set_async(tether_audit_sink *s,
+					  size_t queue_bytes)
+{
+	if (!good(s))
+		return TETHER_E_INVAL;
+	if (s->kind == SINK_CALLBACK || s->async)
+		return TETHER_E_STATE;
+	s->qcap = queue_bytes == 0 ? TETHER_AUDIT_DEFAULT_QUEUE : queue_bytes;
+	if (pthread_mutex_init(&s->qmu, NULL) != 0)
+		return TETHER_E_NOMEM;
+	if (pthread_cond_init(&s->qcv, NULL) != 0) {
+		(void)pthread_mutex_destroy(&s->qmu);
+		return TETHER_E_NOMEM;
+	}
+	if (pthread_create(&s->thr, NULL, writer_main, s) != 0) {
+		(void)pthread_cond_destroy(&s->qcv);
+		(void)pthread_mutex_destroy(&s->qmu);
+		return TETHER_E_NOMEM;
+	}
+	s->async = true;
+	return TETHER_OK;
+}
+
+uint64_t tether_audit_sink_dropped(const tether_audit_sink *s)
+{
+	if (!good(s))
+		return 0;
+	return atomic_load(&((tether_audit_sink *)s)->dropped);
+}
+
+/* Queues the line in s->buf; false if the queue is full (or no memory). */
+static bool enqueue(tether_audit_sink *s, size_t len, bool alert)
+{
+	qline *q = tt_alloc(sizeof(*q) + len + 2);
+	if (q == NULL)
+		return false;
+	(void)pthread_mutex_lock(&s->qmu);
+	bool fits = len <= s->qcap && s->qbytes <= s->qcap - len;
+	if (fits) {
+		q->next = NULL;
+		q->len = len;
+		q->alert = alert;
+		memcpy(q->text, s->buf, len + 2);
+		if (s->qtail != NULL)
+			s->qtail->next = q;
+		else
+			s->qhead = q;
+		s->qtail = q;
+		s->qbytes += len;
+		(void)pthread_cond_signal(&s->qcv);
+	}
+	(void)pthread_mutex_unlock(&s->qmu);
+	if (!fits)
+		tt_free(q, sizeof(*q) + len + 2);
+	return fits;
+}
+
+/* Formats r into s->buf (held under s->mu) and writes or queues it. When
+ * the queue is full a successful call is dropped and counted; anything
+ * else is written at once on this thread, so it is never lost. */
+static tether_status write_locked(tether_audit_sink *s,
+				  const tether_audit_record *r)
+{
+	size_t len = 0;
+	bool alert = is_alert(r);
+	TT_TRY(tether_audit_format_json(r, s->buf, TETHER_AUDIT_JSON_MAX - 1,
+					&len));
+	s->buf[len] = '\n';
+	s->buf[len + 1] = '\0';
+	if (!s->async)
+		return output_line(s, s->buf, len, alert);
+	if (enqueue(s, len, alert))
+		return TETHER_OK;
+	if (r->event == TETHER_AUDIT_CALL && r->status == TETHER_OK) {
+		atomic_fetch_add(&s->dropped, 1);
+		return TETHER_OK;
+	}
+	return output_line(s, s->buf, len, alert);
+}
+
 void tether_audit_sink_free(tether_audit_sink *s)
 {
 	if (!good(s))
 		return;
 	s->magic = 0;
+	if (s->async)
+		async_stop(s);
 	if (s->own_file)
 		(void)fclose(s->f);
 	if (s->buf != NULL)
@@ -164,32 +327,6 @@ static bool sampled_out(tether_audit_sink *s, const tether_audit_record *r)
 	uint_fast64_t seen =
 	    atomic_fetch_add_explicit(&s->ok_seen, 1, memory_order_relaxed);
 	return seen % n != 0;
-}
-
-static bool is_alert(const tether_audit_record *r)
-{
-	return r->event == TETHER_AUDIT_DENIAL ||
-	       r->event == TETHER_AUDIT_LIMIT || r->status != TETHER_OK;
-}
-
-static tether_status write_locked(tether_audit_sink *s,
-				  const tether_audit_record *r)
-{
-	size_t len = 0;
-	TT_TRY(
-	    tether_audit_format_json(r, s->buf, TETHER_AUDIT_JSON_MAX, &len));
-	if (s->kind == SINK_SYSLOG) {
-		/* openlog(3) is process-wide and belongs to the application:
-		 * the ident is the first word of the message instead. */
-		syslog(LOG_AUTHPRIV | (is_alert(r) ? LOG_WARNING : LOG_NOTICE),
-		       "%s: %s", s->ident, s->buf);
-		return TETHER_OK;
-	}
-	s->buf[len] = '\n';
-	size_t put = fwrite(s->buf, 1, len + 1, s->f);
-	if (fflush(s->f) != 0 || put != len + 1)
-		return TETHER_E_IO;
-	return TETHER_OK;
 }
 
 tether_status tether_audit_emit(tether_audit_sink *s,

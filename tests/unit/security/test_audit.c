@@ -5,6 +5,7 @@
  * control bytes, invalid UTF-8, U+2028) escaped exactly; long strings cut;
  * short buffers refused; dates; sampling keeps denials, limit hits and
  * failures; file, path, stderr and syslog sinks. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -771,6 +772,162 @@ static void test_file_sinks(void **state)
 	tether_audit_sink_free(s);
 }
 
+/* Seeded random byte strings (biased towards UTF-8 lead and continuation
+ * bytes and escapes): the output is always one valid JSON line, and every
+ * valid UTF-8 sequence of the input survives in the decoded value. */
+static void test_random_strings(void **state)
+{
+	(void)state;
+	static const unsigned char pool[] = {
+	    'a',  '"',	'\\', '/',  0x01, 0x1f, 0x7f, 0x80, 0xbf,
+	    0xc2, 0xc0, 0xdf, 0xe0, 0xe2, 0xed, 0xef, 0xf0, 0xf4,
+	    0xf5, 0xff, 0xa0, 0x9f, 0x90, 0x8f, '\n', ' ',  'z'};
+	uint32_t seed = 12345;
+	char in[300];
+	tether_audit_record r;
+	for (int iter = 0; iter < 5000; iter++) {
+		size_t n = 0;
+		seed = seed * 1103515245u + 12345u;
+		size_t len = (seed >> 16) % (sizeof(in) - 1);
+		while (n < len) {
+			seed = seed * 1103515245u + 12345u;
+			in[n++] = (char)pool[(seed >> 16) % sizeof(pool)];
+		}
+		in[n] = '\0';
+		tether_audit_record_init(&r);
+		r.detail = in;
+		const sfx_json *j = roundtrip(&r);
+		const sfx_jfield *f = sfx_json_get(j, "detail");
+		assert_int_equal(f->type, SFX_J_STR);
+		/* ASCII bytes come back as they were, in order. */
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++) {
+			if ((unsigned char)in[i] >= 0x80)
+				continue;
+			const char *hit = strchr(f->val + k, in[i]);
+			assert_non_null(hit);
+			k = (size_t)(hit - f->val) + 1;
+		}
+	}
+}
+
+/* Async file sink: every record arrives, in order, once the sink is
+ * freed; a queue smaller than one record drops successful calls (counted)
+ * but writes denials, limit hits and failures at once. */
+static void test_async_sink(void **state)
+{
+	(void)state;
+	tether_audit_sink *s;
+	tether_audit_record r;
+	tether_audit_record_init(&r);
+	r.prog_name = "ECHO_PROG";
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	assert_int_equal(tether_audit_sink_new_json_file(f, &s), TETHER_OK);
+	assert_int_equal(tether_audit_sink_set_async(s, 0), TETHER_OK);
+	assert_int_equal(tether_audit_sink_set_async(s, 0), TETHER_E_STATE);
+	for (uint32_t i = 0; i < 2000; i++) {
+		r.xid = i;
+		assert_int_equal(tether_audit_emit(s, &r, NULL), TETHER_OK);
+	}
+	tether_audit_sink_free(s);
+	rewind(f);
+	static char line[4096];
+	uint32_t n = 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		assert_int_equal(sfx_json_parse(line, &js), 0);
+		char want[16];
+		snprintf(want, sizeof(want), "%u", n);
+		assert_string_equal(sfx_json_get(&js, "xid")->val, want);
+		n++;
+	}
+	assert_int_equal(n, 2000);
+	fclose(f);
+
+	f = tmpfile();
+	assert_non_null(f);
+	assert_int_equal(tether_audit_sink_new_json_file(f, &s), TETHER_OK);
+	assert_int_equal(tether_audit_sink_set_async(s, 100), TETHER_OK);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(tether_audit_emit(s, &r, NULL), TETHER_OK);
+	tether_audit_record den = r, lim = r, bad = r;
+	den.event = TETHER_AUDIT_DENIAL;
+	den.status = TETHER_E_DENIED;
+	lim.event = TETHER_AUDIT_LIMIT;
+	lim.status = TETHER_E_RATE_LIMITED;
+	bad.status = TETHER_E_SYSTEM_ERR;
+	assert_int_equal(tether_audit_emit(s, &den, NULL), TETHER_OK);
+	assert_int_equal(tether_audit_emit(s, &lim, NULL), TETHER_OK);
+	assert_int_equal(tether_audit_emit(s, &bad, NULL), TETHER_OK);
+	assert_int_equal(tether_audit_sink_dropped(s), 10);
+	tether_audit_sink_free(s);
+	assert_int_equal(read_lines(f, lines, 4), 3);
+	assert_int_equal(sfx_json_parse(lines[0], &js), 0);
+	assert_string_equal(sfx_json_get(&js, "event")->val, "denial");
+	assert_int_equal(sfx_json_parse(lines[1], &js), 0);
+	assert_string_equal(sfx_json_get(&js, "event")->val, "limit");
+	assert_int_equal(sfx_json_parse(lines[2], &js), 0);
+	assert_string_equal(sfx_json_get(&js, "status")->val, "E_SYSTEM_ERR");
+	fclose(f);
+
+	/* Callback sinks have nothing to move to a thread. */
+	counter cnt = {0};
+	assert_int_equal(tether_audit_sink_new_callback(count_cb, &cnt, &s),
+			 TETHER_OK);
+	assert_int_equal(tether_audit_sink_set_async(s, 0), TETHER_E_STATE);
+	tether_audit_sink_free(s);
+}
+
+typedef struct drain {
+	int fd;
+	unsigned lines;
+} drain;
+
+static void *drain_main(void *arg)
+{
+	drain *d = arg;
+	char b[4096];
+	ssize_t n;
+	while ((n = read(d->fd, b, sizeof(b))) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			d->lines += b[i] == '\n';
+	return NULL;
+}
+
+/* A writer stuck on a full pipe: the emitting thread never blocks on a
+ * successful call; records are either written or counted as dropped. */
+static void test_async_stalled_writer(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	FILE *f = fdopen(p[1], "w");
+	assert_non_null(f);
+	tether_audit_sink *s;
+	assert_int_equal(tether_audit_sink_new_json_file(f, &s), TETHER_OK);
+	assert_int_equal(tether_audit_sink_set_async(s, 8192), TETHER_OK);
+	tether_audit_record r;
+	tether_audit_record_init(&r);
+	/* ~850 bytes each: 300 records are far more than the pipe (64 KiB)
+	 * plus the queue can hold while nobody reads. */
+	r.detail = "padding padding padding padding padding padding padding "
+		   "padding padding padding padding padding padding padding "
+		   "padding padding padding padding padding padding padding";
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(tether_audit_emit(s, &r, NULL), TETHER_OK);
+	uint64_t dropped = tether_audit_sink_dropped(s);
+	assert_true(dropped > 0);
+	pthread_t t;
+	drain d = {p[0], 0};
+	assert_int_equal(pthread_create(&t, NULL, drain_main, &d), 0);
+	tether_audit_sink_free(s); /* drains what was queued */
+	fclose(f);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	close(p[0]);
+	assert_int_equal(d.lines + dropped, 300);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -804,6 +961,9 @@ int main(void)
 	    cmocka_unit_test(test_dates),
 	    cmocka_unit_test(test_sampling),
 	    cmocka_unit_test(test_file_sinks),
+	    cmocka_unit_test(test_random_strings),
+	    cmocka_unit_test(test_async_sink),
+	    cmocka_unit_test(test_async_stalled_writer),
 	    cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
