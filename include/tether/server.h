@@ -125,6 +125,21 @@ TETHER_API void tether_server_free(tether_server *s);
 /* Connections currently open (for tests and stats). */
 TETHER_API unsigned tether_server_connections(tether_server *s);
 
+/* Server-wide counters (STYLE 15: every limit has one). Fields are only
+ * ever appended; pass sizeof so an older caller gets a prefix. */
+typedef struct tether_server_counters {
+	uint64_t accepted;        /* connections accepted and admitted */
+	uint64_t refused_total;   /* closed at max_connections */
+	uint64_t refused_source;  /* closed at max_per_source */
+	uint64_t refused_memory;  /* calls answered SYSTEM_ERR: max_call_memory */
+	uint64_t open;            /* connections open now */
+	uint64_t call_memory;     /* bytes reserved by calls in flight now */
+} tether_server_counters;
+
+/* Copies min(size, sizeof) bytes of the counters into *out. Any thread. */
+TETHER_API TETHER_WUR tether_status tether_server_stats(
+	tether_server *s, tether_server_counters *out, size_t size);
+
 /* ---- the call context, inside a handler -------------------------------- */
 
 /* The peer's address: "tcp://127.0.0.1:40000", "tcp://[::1]:5", "unix:".

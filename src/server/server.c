@@ -65,6 +65,7 @@ struct tether_server {
 	uv_mutex_t mu;
 	uv_cond_t cv;
 	unsigned nconns; /* open transports (mu) */
+	uint64_t accepted; /* admitted connections (mu) */
 	tt_admit admit;   /* connection caps (mu) */
 	tt_budget budget; /* memory of calls in flight, all connections */
 	int state;
@@ -253,6 +254,26 @@ unsigned tether_server_connections(tether_server *s)
 	return n;
 }
 
+tether_status tether_server_stats(tether_server *s,
+				  tether_server_counters *out, size_t size)
+{
+	tether_server_counters v;
+
+	if (!good(s) || out == NULL)
+		return TETHER_E_INVAL;
+	memset(&v, 0, sizeof v);
+	uv_mutex_lock(&s->mu);
+	v.accepted = s->accepted;
+	v.refused_total = s->admit.refused_total;
+	v.refused_source = s->admit.refused_source;
+	v.open = s->nconns;
+	uv_mutex_unlock(&s->mu);
+	v.refused_memory = atomic_load(&s->budget.refused);
+	v.call_memory = atomic_load(&s->budget.used);
+	memcpy(out, &v, size < sizeof v ? size : sizeof v);
+	return TETHER_OK;
+}
+
 /* ---- connections (on their loop thread) ---------------------------------- */
 
 static void conn_gone(tether_conn *c)
@@ -364,6 +385,7 @@ static void accept_task(void *arg)
 	 * existing work continues. */
 	if (s->state == ST_RUNNING)
 		admitted = tt_admit_enter(&s->admit, &a->peer) == TETHER_OK;
+	s->accepted += admitted;
 	uv_mutex_unlock(&s->mu);
 	if (admitted && conn_open(a->sl, a->fd, a->tls, &a->peer) != TETHER_OK) {
 		uv_mutex_lock(&s->mu);

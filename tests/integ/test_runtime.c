@@ -892,6 +892,17 @@ static void connection_cap(bool per_source)
 	assert_int_equal(tether_call(c[2], tp_echo_pd, &in, &out, a, 2000),
 			 TETHER_E_CLOSED);
 	assert_int_equal(tether_server_connections(f.s), 2);
+	{
+		tether_server_counters k;
+		assert_int_equal(tether_server_stats(f.s, &k, sizeof k),
+				 TETHER_OK);
+		assert_int_equal(k.accepted, 2);
+		assert_int_equal(k.open, 2);
+		assert_int_equal(per_source ? k.refused_source : k.refused_total,
+				 1);
+		assert_int_equal(per_source ? k.refused_total : k.refused_source,
+				 0);
+	}
 	for (int i = 0; i < 3; i++)
 		tether_client_free(c[i]);
 	/* Closed connections make room again. */
@@ -1079,6 +1090,13 @@ static void test_call_memory_budget(void **state)
 		tether_arena_reset(a);
 	}
 	tether_client_free(c);
+	{
+		tether_server_counters k;
+		assert_int_equal(tether_server_stats(f.s, &k, sizeof k),
+				 TETHER_OK);
+		assert_int_equal(k.refused_memory, 3);
+		assert_int_equal(k.call_memory, 0); /* all released */
+	}
 	tether_arena_free(a);
 	free(small.val);
 	free(large.val);
