@@ -94,7 +94,9 @@ TETHER_API TETHER_WUR tether_status tether_client_poll(tether_client *c,
 TETHER_API tether_status tether_client_status(tether_client *c);
 
 /* Closes the connection (outstanding async calls complete with
- * TETHER_E_CLOSED first), stops the thread, frees c. c may be NULL. */
+ * TETHER_E_CLOSED first), stops the thread, frees c. c may be NULL. Not
+ * from c's own completions or callback handlers (its loop thread would
+ * wait for itself). */
 TETHER_API void tether_client_free(tether_client *c);
 
 #ifdef __cplusplus

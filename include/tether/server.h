@@ -116,7 +116,7 @@ TETHER_API TETHER_WUR tether_status tether_server_run(tether_server *s);
 /* Graceful stop: listeners close, connections stop accepting new calls
  * (answered SYSTEM_ERR), calls in flight get grace_ms to finish, then
  * every connection is aborted and the threads exit. Not from a handler
- * (loop thread): TETHER_E_STATE. Idempotent. */
+ * (loop or worker thread): TETHER_E_STATE. Idempotent. */
 TETHER_API TETHER_WUR tether_status tether_server_stop(tether_server *s,
 						       uint32_t grace_ms);
 /* Stops (grace 0) if needed and frees everything. s may be NULL. */

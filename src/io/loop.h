@@ -60,6 +60,9 @@ tether_status tt_io_pool_submit(tt_io_pool *p, tt_io_loop *loop,
  * are posted to their loops (which must still accept posts). */
 void tt_io_pool_free(tt_io_pool *p);
 
+/* True on a worker thread of any pool (a blocking handler). */
+bool tt_io_pool_on_worker(void);
+
 /* The number of CPU cores (>= 1), the default thread count. */
 unsigned tt_io_ncpu(void);
 

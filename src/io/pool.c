@@ -41,11 +41,19 @@ static job *next_job(tt_io_pool *p)
 	return j;
 }
 
+static _Thread_local bool tl_worker;
+
+bool tt_io_pool_on_worker(void)
+{
+	return tl_worker;
+}
+
 static void worker(void *arg)
 {
 	tt_io_pool *p = arg;
 	job *j;
 
+	tl_worker = true;
 	while ((j = next_job(p)) != NULL) {
 		j->work(j->arg);
 		/* If the loop refuses (it is stopping), done cannot run on the

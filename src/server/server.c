@@ -598,8 +598,8 @@ tether_status tether_server_stop(tether_server *s, uint32_t grace_ms)
 
 	if (!good(s))
 		return TETHER_E_INVAL;
-	if (on_a_loop(s))
-		return TETHER_E_STATE;
+	if (on_a_loop(s) || tt_io_pool_on_worker())
+		return TETHER_E_STATE; /* it would wait for its own thread */
 	uv_mutex_lock(&s->mu);
 	state = s->state;
 	if (state == ST_RUNNING)
