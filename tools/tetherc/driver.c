@@ -148,20 +148,7 @@ static void header_start(tc_gen *g, const char *file)
 			tc_buf_printf(h, "#include \"%.*s.h\"\n", (int)n, bn);
 	}
 	tc_buf_puts(h, "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
-	if (c->pt != NULL) {
-		tc_buf_puts(h, "/* %-lines of the .x file. */\n");
-		for (tc_passthru *p = c->pt; p != NULL; p = p->next) {
-			/* SCCS "#pragma ident" lines would trip -Wunknown-pragmas. */
-			const char *t = p->text;
-			while (*t == ' ' || *t == '\t')
-				t++;
-			if (strncmp(t, "#pragma ident", 13) == 0 && !strstr(t, "*/"))
-				tc_buf_printf(h, "/* %s */\n", t);
-			else
-				tc_buf_printf(h, "%s\n", p->text);
-		}
-		tc_buf_puts(h, "\n");
-	}
+	tc_gen_passthru(g, 0);
 }
 
 static const char *safe_file(tc_ctx *c)

@@ -27,6 +27,8 @@ typedef struct tc_gen {
 	tc_buf pre;   /* static helpers, built while generating body */
 	const char *base;
 	unsigned need;
+	const tc_passthru *pt_next; /* next %-line to copy */
+	bool pt_started;
 	bool prim_desc[TC_B_NAMED + 1]; /* primitive descriptors used */
 } tc_gen;
 
@@ -50,6 +52,9 @@ char *tc_fmt(tc_gen *g, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 void tc_gen_types(tc_gen *g);
+/* Copies the %-lines that came before definition number `upto` (in
+ * creation order; SIZE_MAX: all the rest) into the header. */
+void tc_gen_passthru(tc_gen *g, size_t upto);
 void tc_gen_codecs(tc_gen *g, tc_def *d);
 void tc_gen_codec_prelude(tc_gen *g);
 void tc_gen_desc(tc_gen *g, tc_def *d);

@@ -290,6 +290,29 @@ static void emit_type(tc_gen *g, tc_def *d, unsigned depth)
 	}
 }
 
+void tc_gen_passthru(tc_gen *g, size_t upto)
+{
+	const tc_passthru *p = g->pt_started ? g->pt_next : g->c->pt;
+	g->pt_started = true;
+	bool any = false;
+	for (; p != NULL && p->before <= upto; p = p->next) {
+		if (!any)
+			tc_buf_puts(g->h, "/* %-lines of the .x file. */\n");
+		any = true;
+		/* SCCS "#pragma ident" lines would trip -Wunknown-pragmas. */
+		const char *t = p->text;
+		while (*t == ' ' || *t == '\t')
+			t++;
+		if (strncmp(t, "#pragma ident", 13) == 0 && !strstr(t, "*/"))
+			tc_buf_printf(g->h, "/* %s */\n", t);
+		else
+			tc_buf_printf(g->h, "%s\n", p->text);
+	}
+	if (any)
+		tc_buf_puts(g->h, "\n");
+	g->pt_next = p;
+}
+
 static void emit_consts(tc_gen *g)
 {
 	bool any = false;
@@ -359,8 +382,14 @@ void tc_gen_types(tc_gen *g)
 	}
 	if (any)
 		tc_buf_puts(g->h, "\n");
-	for (tc_def *d = c->defs; d != NULL && !c->failed; d = d->next)
+	/* Types in source order, each after what it needs, with the %-lines
+	 * where they were, as rpcgen places them. */
+	for (tc_def *d = c->defs; d != NULL && !c->failed; d = d->next) {
+		if (d->seq > 0 && !d->imported)
+			tc_gen_passthru(g, d->seq - 1);
 		emit_type(g, d, 0);
+	}
+	tc_gen_passthru(g, SIZE_MAX);
 	if (!c->failed)
 		emit_prototypes(g);
 }

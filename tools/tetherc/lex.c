@@ -697,6 +697,7 @@ static void passthru(tc_ctx *c, tc_frame *f)
 	if (n > 0 && f->text[start + n - 1] == '\r')
 		n--;
 	pt->text = tc_pool_strndup(&c->pool, f->text + start, n);
+	pt->before = c->ndefs;
 	*c->pt_tail = pt;
 	c->pt_tail = &pt->next;
 }

@@ -267,7 +267,7 @@ static tc_def *new_def(tc_ctx *c, tc_defkind kind, const char *name, tc_loc loc)
 	d->name = name;
 	d->loc = loc;
 	d->imported = c->importing;
-	c->ndefs++;
+	d->seq = ++c->ndefs;
 	return d;
 }
 

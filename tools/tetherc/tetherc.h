@@ -166,6 +166,7 @@ struct tc_def {
 	bool imported; /* from --import: known, not generated */
 	tc_def *next;  /* source order */
 	const char *ptbody; /* const from a "%#define NAME body" line */
+	size_t seq;         /* creation order */
 
 	tc_value value; /* const */
 
@@ -197,6 +198,7 @@ struct tc_def {
 
 typedef struct tc_passthru {
 	const char *text;
+	size_t before; /* definitions created before this line */
 	struct tc_passthru *next;
 } tc_passthru;
 
