@@ -93,10 +93,28 @@ run call "$TCP" ECHO_PROG.ECHO_V1.ECHO_PING --idl "$ECHO_X"
 check "call a void procedure" eval 'rc_is 0 && out_is "null"'
 run call "$TCP" NOTIFY_PROG.NOTIFY_V1.SUBSCRIBE '{"count": 0, "size": 16}' --idl "$NOTIFY_X"
 check "call SUBSCRIBE with a struct" eval 'rc_is 0 && out_is "0"'
-# The CLI serves no callback program: the server's NOTIFY callbacks are
-# answered PROG_UNAVAIL on the CLI's connection, so none counts as answered.
+# Without --reply the CLI serves no callback program: the server's NOTIFY
+# callbacks are answered PROG_UNAVAIL, so none counts as answered.
 run call "$TCP" NOTIFY_PROG.NOTIFY_V1.SUBSCRIBE '{"count": 3, "size": 8}' --idl "$NOTIFY_X"
 check "SUBSCRIBE with callbacks the CLI does not serve" eval 'rc_is 0 && out_is "0"'
+# With --reply the CLI serves the callback procedure on its connection.
+run call "$TCP" NOTIFY_PROG.NOTIFY_V1.SUBSCRIBE '{"count": 3, "size": 4}' --idl "$NOTIFY_X" \
+	--reply NOTIFY_CB_PROG.NOTIFY_CB_V1.NOTIFY=4
+check "SUBSCRIBE with callbacks answered by --reply" eval 'rc_is 0 && out_is "3" &&
+	[ "$(grep -c "callback NOTIFY_CB_PROG.NOTIFY_CB_V1.NOTIFY \"00000000\"" "$WORK/err")" = 3 ] &&
+	err_has "3 callback(s) answered"'
+run call "$TCP" NOTIFY_PROG.NOTIFY_V1.SUBSCRIBE '{"count": 2, "size": 4}' --idl "$NOTIFY_X" \
+	--reply NOTIFY_CB_PROG.NOTIFY_CB_V1.NOTIFY=5
+check "callbacks answered wrongly are not counted by the server" eval 'rc_is 0 && out_is "0" && err_has "2 callback(s) answered"'
+run call "$TCP" NOTIFY_PROG.NOTIFY_V1.SUBSCRIBE '{"count": 2, "size": 4}' --idl "$NOTIFY_X" \
+	--reply NOTIFY_CB_PROG.NOTIFY_CB_V1.NOTIFY_CB_PING=null
+check "only the procedures given are answered" eval 'rc_is 0 && out_is "0" && err_has "0 callback(s) answered"'
+run call "$TCP" NOTIFY_PROG.NOTIFY_V1.SUBSCRIBE '{"count": 2, "size": 4}' --idl "$NOTIFY_X" \
+	--reply 'NOTIFY_CB_PROG.NOTIFY_CB_V1.NOTIFY="x"'
+check "--reply JSON is checked before connecting" eval 'rc_is 2 && err_has "--reply NOTIFY_CB_PROG.NOTIFY_CB_V1.NOTIFY: $: \"x\" is not a decimal integer"'
+run call "$TCP" NOTIFY_PROG.NOTIFY_V1.SUBSCRIBE '{"count": 2, "size": 4}' --idl "$NOTIFY_X" \
+	--reply NOTIFY_CB_PROG.NOTIFY_CB_V1.NOTIFY
+check "--reply without =JSON" eval 'rc_is 2 && err_has "is not PROG.VERS.PROC=JSON"'
 echo '{"size": 1, "count": 0}' >"$WORK/arg.json"
 timeout 20 "$TETHER" call "$TCP" NOTIFY_PROG.NOTIFY_V1.SUBSCRIBE - --idl "$NOTIFY_X" <"$WORK/arg.json" >"$WORK/out" 2>"$WORK/err"
 RC=$? OUT=$(cat "$WORK/out") ERR=$(cat "$WORK/err")

@@ -11,7 +11,8 @@
 
 #include "cli.h"
 #include "idl.h"
-#include "jsonxdr.h"
+#include "box.h"
+#include "callbacks.h"
 
 static const char help[] =
     "usage: tether call ENDPOINT PROGRAM.VERSION.PROCEDURE [JSON] --idl FILE.x "
@@ -30,45 +31,17 @@ static const char help[] =
     "  --compact              print the result on one line\n"
     "  --max-depth N          JSON and value nesting limit (default 1000)\n"
     "  --check                only check the argument against the type; no "
-    "call\n" CLI_NET_HELP;
-
-/* The argument and result as the runtime sees them: the argument is
- * encoded straight from JSON; the result's XDR bytes are kept as they are
- * and converted after the call, so that errors can name the JSON path. */
-typedef struct argbox {
-	tjx *x;
-	const tether_type_desc *t;
-	const tj_value *v;
-} argbox;
-
-typedef struct resbox {
-	const uint8_t *p;
-	size_t n;
-} resbox;
-
-static tether_status box_encode(tether_enc *e, const void *p)
-{
-	const argbox *b = p;
-	return tjx_encode(b->x, b->t, b->v, e);
-}
-
-static tether_status box_decode(tether_dec *d, void *p)
-{
-	resbox *r = p;
-	uint8_t *c = NULL;
-	if (d->left > 0 && (c = tether_arena_alloc(d->arena, d->left)) == NULL)
-		return TETHER_E_BUDGET;
-	if (d->left > 0)
-		memcpy(c, d->p, d->left);
-	r->p = c, r->n = d->left;
-	d->p += d->left, d->left = 0;
-	return TETHER_OK;
-}
+    "call\n"
+    "  --reply P.V.PROC=JSON  answer the server's callbacks of procedure\n"
+    "                         P.V.PROC (from the .x) with JSON during the "
+    "call;\n"
+    "                         each callback is printed on stderr "
+    "(repeatable)\n" CLI_NET_HELP;
 
 typedef struct call_opts {
 	cli_net net;
-	const char *idl, *inc[16], *def[16], *depth, *pos[3];
-	size_t ninc, ndef, npos;
+	const char *idl, *inc[16], *def[16], *reply[16], *depth, *pos[3];
+	size_t ninc, ndef, nreply, npos;
 	bool compact, check, help;
 } call_opts;
 
@@ -79,6 +52,7 @@ static int parse_opts(int argc, char **argv, call_opts *o)
 	    {"idl", &o->idl, NULL, NULL, NULL, 0},
 	    {"include", NULL, NULL, o->inc, &o->ninc, 16},
 	    {"define", NULL, NULL, o->def, &o->ndef, 16},
+	    {"reply", NULL, NULL, o->reply, &o->nreply, 16},
 	    {"max-depth", &o->depth, NULL, NULL, NULL, 0},
 	    {"compact", NULL, &o->compact, NULL, NULL, 0},
 	    {"check", NULL, &o->check, NULL, NULL, 0},
@@ -187,28 +161,30 @@ static int print_result(const call_opts *o, tjx *x, const tether_proc_desc *pd,
 }
 
 static int do_call(call_opts *o, tjx *x, const tether_proc_desc *pd,
-		   const tj_value *v)
+		   const tj_value *v, cli_cbs *cbs)
 {
 	tether_client *c;
 	int rc = cli_connect("call", o->pos[0], &o->net, &c);
 	if (rc != CLI_OK)
 		return rc;
+	if ((rc = cli_cbs_register(cbs, c)) != CLI_OK) {
+		tether_client_free(c);
+		return rc;
+	}
 	argbox ab = {x, pd->arg, v};
 	resbox rb = {NULL, 0};
-	tether_type_desc at = {
-	    .name = "json", .kind = pd->arg->kind, .encode = box_encode};
-	tether_type_desc rt = {.name = "json",
-			       .kind = pd->res->kind,
-			       .size = sizeof(resbox),
-			       .decode = box_decode};
+	tether_type_desc at, rt;
 	tether_proc_desc call = *pd;
 	if (pd->arg->kind != TETHER_T_VOID)
-		call.arg = &at;
+		box_encoder(&at, pd->arg), call.arg = &at;
 	if (pd->res->kind != TETHER_T_VOID)
-		call.res = &rt;
+		box_decoder(&rt, pd->res), call.res = &rt;
 	tether_status st =
 	    tether_call(c, &call, &ab, &rb, x->a, o->net.deadline_ms);
 	tether_client_free(c);
+	if (cbs != NULL)
+		fprintf(stderr, "tether call: %lu callback(s) answered\n",
+			cli_cbs_answered(cbs));
 	if (st != TETHER_OK) {
 		cli_err("call", "%s at %s: %s (%s)", o->pos[1], o->pos[0],
 			tether_strerror(st), tether_status_name(st));
@@ -242,7 +218,11 @@ static int run(call_opts *o, cli_idl *idl, tether_arena *a)
 			printf("argument of %s is valid\n", pd->name);
 		return rc;
 	}
-	return do_call(o, &x, pd, v);
+	cli_cbs *cbs;
+	rc = cli_cbs_setup(idl, o->reply, o->nreply, depth, a, &cbs);
+	if (rc != CLI_OK)
+		return rc;
+	return do_call(o, &x, pd, v, cbs);
 }
 
 int cmd_call(int argc, char **argv)
