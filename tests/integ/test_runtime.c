@@ -1103,6 +1103,55 @@ static void test_call_memory_budget(void **state)
 	tether_server_free(f.s);
 }
 
+/* More calls in flight than the server takes per connection: the engine
+ * stops consuming at max_inbound, the driver stops reading (backpressure
+ * to the kernel), and reading resumes as replies go out. */
+static void slow_done(tether_status st, void *res, void *ud)
+{
+	async_state *s = ud;
+	pthread_mutex_lock(&s->mu);
+	s->done++;
+	if (st == TETHER_OK && *(uint32_t *)res == 2)
+		s->ok++;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void test_inbound_backpressure(void **state)
+{
+	fixture f;
+	tether_server_opts *so;
+	tether_client_opts *co;
+	tether_client *c;
+	async_state s = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+			 0, 0};
+	uint32_t ms = 2;
+	(void)state;
+
+	assert_int_equal(tether_server_opts_new(&so), TETHER_OK);
+	tether_server_opts_set_io_threads(so, 1);
+	tether_server_opts_set_workers(so, 2);
+	tether_server_opts_set_max_inbound(so, 8);
+	server_up(&f, so);
+	tether_server_opts_free(so);
+	assert_int_equal(tether_client_opts_new(&co), TETHER_OK);
+	tether_client_opts_set_max_outbound(co, 100);
+	assert_int_equal(tether_client_connect(f.tcp, co, &c), TETHER_OK);
+	tether_client_opts_free(co);
+	assert_int_equal(tether_client_start(c), TETHER_OK);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(tether_call_async(tether_client_conn(c),
+						   tp_v2_slow_pd, &ms, 10000,
+						   (tether_generic_fn)slow_done,
+						   &s),
+				 TETHER_OK);
+	wait_done(&s, 100, 15000);
+	assert_int_equal(s.done, 100);
+	assert_int_equal(s.ok, 100);
+	tether_client_free(c);
+	tether_server_free(f.s);
+}
+
 /* ---- allocation failures (STYLE 21) -------------------------------------- */
 
 /* Only the test thread's allocations are counted and failed: in blocking
@@ -1369,6 +1418,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test(test_max_connections),
 		cmocka_unit_test(test_call_memory_budget),
+		cmocka_unit_test(test_inbound_backpressure),
 		cmocka_unit_test(test_idle_then_deadlines),
 		cmocka_unit_test_setup_teardown(test_idle_footprint, setup,
 						teardown),
