@@ -142,7 +142,7 @@ TETHER_API TETHER_WUR tether_status tether_server_stats(
 
 /* ---- the call context, inside a handler -------------------------------- */
 
-/* The peer's address: "tcp://127.0.0.1:40000", "tcp://[::1]:5", "unix:".
+/* The peer's address: "tcp://127.0.0.1:40000", "tls://[::1]:5", "unix:".
  * Borrowed, valid as long as ctx. */
 TETHER_API const char *tether_ctx_peer_addr(tether_call_ctx *ctx);
 /* Kernel-verified credentials of a Unix-domain peer (SO_PEERCRED, taken

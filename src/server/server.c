@@ -353,6 +353,8 @@ static tether_status conn_open(sloop *sl, int fd, bool tls,
 	tt_rconn_init(c, eng, &s->reg, s->pool, co.max_record, sl->loop);
 	c->budget = &s->budget;
 	c->peer = *peer;
+	if (tls && strncmp(c->peer.addr, "tcp://", 6) == 0)
+		memcpy(c->peer.addr, "tls", 3); /* the scheme it came in on */
 	c->owner = &server_owner, c->owner_ud = sl;
 	if (peer->has_cred &&
 	    tt_identity_new_unix(peer->uid, peer->gid, peer->pid,

@@ -151,6 +151,7 @@ static tether_status h_whoami(tether_call_ctx *ctx, uint32_t *r)
 {
 	const tether_peer_identity *id = tether_ctx_peer_identity(ctx);
 	*r = id != NULL && tether_peer_identity_kind(id) == TETHER_PEER_TLS &&
+	     strncmp(tether_ctx_peer_addr(ctx), "tls://127.0.0.1:", 16) == 0 &&
 	     strcmp(tether_peer_identity_name(id),
 		    "spiffe://tether.test/client") == 0 &&
 	     strlen(tether_peer_identity_fingerprint(id)) == 64;
