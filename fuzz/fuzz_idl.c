@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	tc_ctx c;
-	tc_buf h = { 0 }, src = { 0 };
+	tc_buf h = {0}, src = {0};
 	tc_init(&c);
 	tc_set_reader(&c, no_files, NULL);
 	if (tc_parse_text(&c, "fuzz.x", (const char *)data, size) &&

@@ -34,7 +34,8 @@ int rp_roundtrip(const char *type, const uint8_t *in, size_t n, uint8_t *out,
 	xdrproc_t proc;
 	if (addr == NULL)
 		return -1;
-	/* ISO C has no object-to-function pointer cast; POSIX makes this work. */
+	/* ISO C has no object-to-function pointer cast; POSIX makes this work.
+	 */
 	memcpy(&proc, &addr, sizeof(proc));
 	void *obj = calloc(1, RP_OBJ_SIZE);
 	if (obj == NULL)

@@ -98,7 +98,8 @@ static int64_t get_int(const void *p, size_t size)
 	}
 }
 
-static void make(const tether_type_desc *t, void *p, tether_arena *a, unsigned depth);
+static void make(const tether_type_desc *t, void *p, tether_arena *a,
+		 unsigned depth);
 
 static void make_small_int(const tether_type_desc *t, void *p)
 {
@@ -131,7 +132,8 @@ static void make_opaque(const tether_type_desc *t, void *p, tether_arena *a)
 	memcpy((char *)p + t->val_offset, &v, sizeof(v));
 }
 
-static void make_varray(const tether_type_desc *t, void *p, tether_arena *a, unsigned depth)
+static void make_varray(const tether_type_desc *t, void *p, tether_arena *a,
+			unsigned depth)
 {
 	uint32_t max = depth > 3 ? 0 : (t->bound < 3 ? t->bound : 3);
 	uint32_t n = rnd_below(max + 1);
@@ -142,7 +144,8 @@ static void make_varray(const tether_type_desc *t, void *p, tether_arena *a, uns
 	memcpy((char *)p + t->val_offset, &v, sizeof(v));
 }
 
-static void make_optional(const tether_type_desc *t, void *p, tether_arena *a, unsigned depth)
+static void make_optional(const tether_type_desc *t, void *p, tether_arena *a,
+			  unsigned depth)
 {
 	void *v = NULL;
 	if (depth < 4 && rnd_below(2)) {
@@ -161,7 +164,8 @@ static bool has_label(const tether_type_desc *t, int32_t v)
 }
 
 /* A discriminant for the default arm: a value with no arm, or false. */
-static bool default_value(const tether_type_desc *dt, const tether_type_desc *u, int32_t *out)
+static bool default_value(const tether_type_desc *dt, const tether_type_desc *u,
+			  int32_t *out)
 {
 	if (dt->kind == TETHER_T_ENUM) {
 		for (size_t i = 0; i < dt->nvalues; i++) {
@@ -196,7 +200,8 @@ static void put_disc(const tether_type_desc *dt, void *p, int32_t v)
 	}
 }
 
-static void make_union(const tether_type_desc *t, void *p, tether_arena *a, unsigned depth)
+static void make_union(const tether_type_desc *t, void *p, tether_arena *a,
+		       unsigned depth)
 {
 	const tether_type_desc *dt = resolve(t->fields[0].type);
 	void *dp = (char *)p + t->fields[0].offset;
@@ -204,7 +209,8 @@ static void make_union(const tether_type_desc *t, void *p, tether_arena *a, unsi
 	size_t pick = rnd_below((uint32_t)t->narms + (t->default_arm ? 1 : 0));
 	if (pick == t->narms && default_value(dt, t, &dv)) {
 		put_disc(dt, dp, dv);
-		make(t->default_arm->type, (char *)p + t->union_offset, a, depth + 1);
+		make(t->default_arm->type, (char *)p + t->union_offset, a,
+		     depth + 1);
 		return;
 	}
 	pick = pick % t->narms;
@@ -212,7 +218,8 @@ static void make_union(const tether_type_desc *t, void *p, tether_arena *a, unsi
 	make(t->arms[pick].type, (char *)p + t->union_offset, a, depth + 1);
 }
 
-static void make(const tether_type_desc *t, void *p, tether_arena *a, unsigned depth)
+static void make(const tether_type_desc *t, void *p, tether_arena *a,
+		 unsigned depth)
 {
 	switch (t->kind) {
 	case TETHER_T_VOID:
@@ -222,7 +229,8 @@ static void make(const tether_type_desc *t, void *p, tether_arena *a, unsigned d
 		make_small_int(t, p);
 		break;
 	case TETHER_T_ENUM:
-		put_int(p, t->size, t->values[rnd_below((uint32_t)t->nvalues)].value);
+		put_int(p, t->size,
+			t->values[rnd_below((uint32_t)t->nvalues)].value);
 		break;
 	case TETHER_T_BOOL: {
 		bool b = rnd_below(2);
@@ -256,7 +264,8 @@ static void make(const tether_type_desc *t, void *p, tether_arena *a, unsigned d
 		break;
 	case TETHER_T_FARRAY:
 		for (uint32_t i = 0; i < t->bound; i++)
-			make(t->elem, (char *)p + (size_t)i * t->elem->size, a, depth + 1);
+			make(t->elem, (char *)p + (size_t)i * t->elem->size, a,
+			     depth + 1);
 		break;
 	case TETHER_T_VARRAY:
 		make_varray(t, p, a, depth);
@@ -266,7 +275,8 @@ static void make(const tether_type_desc *t, void *p, tether_arena *a, unsigned d
 		break;
 	case TETHER_T_STRUCT:
 		for (size_t i = 0; i < t->nfields; i++)
-			make(t->fields[i].type, (char *)p + t->fields[i].offset, a, depth + 1);
+			make(t->fields[i].type, (char *)p + t->fields[i].offset,
+			     a, depth + 1);
 		break;
 	case TETHER_T_UNION:
 		make_union(t, p, a, depth);
@@ -277,7 +287,8 @@ static void make(const tether_type_desc *t, void *p, tether_arena *a, unsigned d
 	}
 }
 
-/* ---- deep equality through the descriptors ---------------------------------- */
+/* ---- deep equality through the descriptors ----------------------------------
+ */
 
 static bool equal(const tether_type_desc *t, const void *x, const void *y);
 
@@ -294,7 +305,8 @@ static bool equal_ptrs(const tether_type_desc *t, const void *x, const void *y)
 	if (t->kind == TETHER_T_OPAQUE)
 		return na == 0 || memcmp(a, b, na) == 0;
 	for (uint32_t i = 0; i < na; i++)
-		if (!equal(t->elem, a + (size_t)i * t->elem->size, b + (size_t)i * t->elem->size))
+		if (!equal(t->elem, a + (size_t)i * t->elem->size,
+			   b + (size_t)i * t->elem->size))
 			return false;
 	return true;
 }
@@ -306,9 +318,11 @@ static bool equal_union(const tether_type_desc *t, const void *x, const void *y)
 	if (!equal(dt, (const char *)x + off, (const char *)y + off))
 		return false;
 	dt = resolve(dt);
-	int32_t v = dt->kind == TETHER_T_BOOL ? *((const bool *)((const char *)x + off))
-					      : (int32_t)get_int((const char *)x + off, dt->size);
-	const tether_type_desc *arm = t->default_arm ? t->default_arm->type : NULL;
+	int32_t v = dt->kind == TETHER_T_BOOL
+			? *((const bool *)((const char *)x + off))
+			: (int32_t)get_int((const char *)x + off, dt->size);
+	const tether_type_desc *arm =
+	    t->default_arm ? t->default_arm->type : NULL;
 	for (size_t i = 0; i < t->narms; i++)
 		if (t->arms[i].value == v)
 			arm = t->arms[i].type;
@@ -342,13 +356,15 @@ static bool equal(const tether_type_desc *t, const void *x, const void *y)
 	}
 	case TETHER_T_FARRAY:
 		for (uint32_t i = 0; i < t->bound; i++)
-			if (!equal(t->elem, (const char *)x + (size_t)i * t->elem->size,
+			if (!equal(t->elem,
+				   (const char *)x + (size_t)i * t->elem->size,
 				   (const char *)y + (size_t)i * t->elem->size))
 				return false;
 		return true;
 	case TETHER_T_STRUCT:
 		for (size_t i = 0; i < t->nfields; i++)
-			if (!equal(t->fields[i].type, (const char *)x + t->fields[i].offset,
+			if (!equal(t->fields[i].type,
+				   (const char *)x + t->fields[i].offset,
 				   (const char *)y + t->fields[i].offset))
 				return false;
 		return true;
@@ -361,12 +377,13 @@ static bool equal(const tether_type_desc *t, const void *x, const void *y)
 	}
 }
 
-/* ---- the test ------------------------------------------------------------------- */
+/* ---- the test
+ * ------------------------------------------------------------------- */
 
 #define BUF (1u << 20)
 
-static int check_type(const tether_type_desc *t, tether_arena *a, uint8_t *b1, uint8_t *b2,
-		      uint8_t *b3)
+static int check_type(const tether_type_desc *t, tether_arena *a, uint8_t *b1,
+		      uint8_t *b2, uint8_t *b3)
 {
 	tether_arena_reset(a);
 	void *v = alloc(a, t->size);
@@ -375,14 +392,17 @@ static int check_type(const tether_type_desc *t, tether_arena *a, uint8_t *b1, u
 	tether_enc_init_fixed(&e, b1, BUF);
 	tether_status st = t->encode(&e, v);
 	if (st != TETHER_OK) {
-		fprintf(stderr, "%s: tether encode: %s\n", t->name, tether_status_name(st));
+		fprintf(stderr, "%s: tether encode: %s\n", t->name,
+			tether_status_name(st));
 		return 1;
 	}
 	size_t n2 = 0;
 	int r = rp_roundtrip(t->name, b1, e.len, b2, BUF, &n2);
 	if (r != 0 || n2 != e.len || memcmp(b1, b2, n2) != 0) {
-		fprintf(stderr, "%s: rpcgen round trip differs (r=%d, %zu vs %zu bytes)\n",
-			t->name, r, e.len, n2);
+		fprintf(
+		    stderr,
+		    "%s: rpcgen round trip differs (r=%d, %zu vs %zu bytes)\n",
+		    t->name, r, e.len, n2);
 		return 1;
 	}
 	void *w = alloc(a, t->size);
@@ -390,8 +410,8 @@ static int check_type(const tether_type_desc *t, tether_arena *a, uint8_t *b1, u
 	tether_dec_init(&d, b2, n2, a);
 	st = t->decode(&d, w);
 	if (st != TETHER_OK || d.left != 0) {
-		fprintf(stderr, "%s: tether decode of rpcgen bytes: %s\n", t->name,
-			tether_status_name(st));
+		fprintf(stderr, "%s: tether decode of rpcgen bytes: %s\n",
+			t->name, tether_status_name(st));
 		return 1;
 	}
 	if (!equal(t, v, w)) {
@@ -424,14 +444,16 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < TC_IDL.ntypes; i++) {
 		const tether_type_desc *t = TC_IDL.types[i];
 		if (!rp_have(t->name)) {
-			printf("  %s: no rpcgen counterpart (skipped)\n", t->name);
+			printf("  %s: no rpcgen counterpart (skipped)\n",
+			       t->name);
 			continue;
 		}
 		tested++;
 		for (unsigned k = 0; k < rounds && fails < 10; k++)
 			fails += check_type(t, a, b1, b2, b3);
 	}
-	printf("%s: %zu types x %u values, %d failures\n", TC_IDL.file, tested, rounds, fails);
+	printf("%s: %zu types x %u values, %d failures\n", TC_IDL.file, tested,
+	       rounds, fails);
 	if (fails)
 		printf("FAILED with seed %llu\n", (unsigned long long)seed);
 	tether_arena_free(a);

@@ -32,7 +32,8 @@ static void list_roundtrip(void **state)
 	tether_enc e;
 	tether_enc_init_growable(&e, 64u << 20);
 	assert_int_equal(entry_encode(&e, &nodes[0]), TETHER_OK);
-	assert_int_equal(e.len, (size_t)LIST_N * 16u); /* id, len, 4 name bytes, next */
+	assert_int_equal(e.len, (size_t)LIST_N *
+				    16u); /* id, len, 4 name bytes, next */
 
 	tether_arena *a;
 	assert_int_equal(tether_arena_new(256u << 20, &a), TETHER_OK);
@@ -161,7 +162,7 @@ static void ranges(void **state)
 	(void)state;
 	tether_dec d;
 	color c;
-	const uint8_t three[4] = { 0, 0, 0, 3 }, four[4] = { 0, 0, 0, 4 };
+	const uint8_t three[4] = {0, 0, 0, 3}, four[4] = {0, 0, 0, 4};
 	tether_dec_init(&d, three, 4, NULL);
 	assert_int_equal(color_decode(&d, &c), TETHER_E_XDR_RANGE);
 	tether_dec_init(&d, four, 4, NULL);
@@ -170,17 +171,17 @@ static void ranges(void **state)
 
 	/* pick: discriminant 4 (BLUE) has an arm, an enum value that is not
 	 * a color is refused; maybe: bool 2 is refused. */
-	const uint8_t pick_blue[12] = { 0, 0, 0, 4, 0, 0, 0, 2, 'h', 'i', 0, 0 };
+	const uint8_t pick_blue[12] = {0, 0, 0, 4, 0, 0, 0, 2, 'h', 'i', 0, 0};
 	pick pk;
 	tether_arena *a;
 	assert_int_equal(tether_arena_new(4096, &a), TETHER_OK);
 	tether_dec_init(&d, pick_blue, sizeof(pick_blue), a);
 	assert_int_equal(pick_decode(&d, &pk), TETHER_OK);
 	assert_string_equal(pk.pick_u.label, "hi");
-	const uint8_t pick_bad[8] = { 0, 0, 0, 8, 0, 0, 0, 1 };
+	const uint8_t pick_bad[8] = {0, 0, 0, 8, 0, 0, 0, 1};
 	tether_dec_init(&d, pick_bad, sizeof(pick_bad), a);
 	assert_int_equal(pick_decode(&d, &pk), TETHER_E_XDR_RANGE);
-	const uint8_t maybe_bad[4] = { 0, 0, 0, 2 };
+	const uint8_t maybe_bad[4] = {0, 0, 0, 2};
 	maybe m;
 	tether_dec_init(&d, maybe_bad, 4, a);
 	assert_int_not_equal(maybe_decode(&d, &m), TETHER_OK);
@@ -218,12 +219,12 @@ static void primitives(void **state)
 	v.str = "hello";
 	v.ints[0] = 1;
 	v.ints[1] = -1;
-	color cs[2] = { RED, BLUE };
+	color cs[2] = {RED, BLUE};
 	v.colors.colors_len = 2;
 	v.colors.colors_val = cs;
 	v.opt_maybe.present = true;
 	v.opt_maybe.maybe_u.value = 7;
-	pick pk = { .c = GREEN, .pick_u.level = 3 };
+	pick pk = {.c = GREEN, .pick_u.level = 3};
 	v.opt_pick = &pk;
 	uint8_t buf[256];
 	tether_enc e;
@@ -232,7 +233,8 @@ static void primitives(void **state)
 	/* i u h uh f dbl q b = 56; ch uch sh ush = 16; fix 4; var 4+8;
 	 * str 4+8; ints 8; colors 4+8; opt_maybe 4+8; opt_pick 4+4+4 */
 	assert_int_equal(e.len, 144);
-	assert_int_equal(buf[56 + 3], 0x80); /* char -128 as the XDR int 0xffffff80 */
+	assert_int_equal(buf[56 + 3],
+			 0x80); /* char -128 as the XDR int 0xffffff80 */
 	assert_int_equal(buf[56], 0xff);
 
 	tether_arena *a;
@@ -242,9 +244,12 @@ static void primitives(void **state)
 	tether_dec_init(&d, buf, e.len, a);
 	assert_int_equal(prims_decode(&d, &w), TETHER_OK);
 	assert_int_equal(d.left, 0);
-	assert_true(w.i == -5 && w.u == 4000000000u && w.h == INT64_MIN && w.uh == UINT64_MAX);
-	assert_true(w.f == 1.5f && w.dbl == -2.25 && memcmp(&w.q, &v.q, 16) == 0);
-	assert_true(w.b && w.ch == -128 && w.uch == 255 && w.sh == -32768 && w.ush == 65535);
+	assert_true(w.i == -5 && w.u == 4000000000u && w.h == INT64_MIN &&
+		    w.uh == UINT64_MAX);
+	assert_true(w.f == 1.5f && w.dbl == -2.25 &&
+		    memcmp(&w.q, &v.q, 16) == 0);
+	assert_true(w.b && w.ch == -128 && w.uch == 255 && w.sh == -32768 &&
+		    w.ush == 65535);
 	assert_memory_equal(w.fix, "abc", 3);
 	assert_int_equal(w.var.var_len, 5);
 	assert_memory_equal(w.var.var_val, "12345", 5);
@@ -295,14 +300,16 @@ static void descriptors(void **state)
 	assert_int_equal(add->res->kind, TETHER_T_INT);
 	assert_int_equal(vd->procs[LIST_PING].arg->kind, TETHER_T_VOID);
 
-	listprog_1_handlers h = { 0 };
-	list_add_1_argument arg = { 40, 2 };
+	listprog_1_handlers h = {0};
+	list_add_1_argument arg = {40, 2};
 	int32_t res = 0;
-	assert_int_equal(add->invoke(NULL, &h, &arg, &res), TETHER_E_PROC_UNAVAIL);
+	assert_int_equal(add->invoke(NULL, &h, &arg, &res),
+			 TETHER_E_PROC_UNAVAIL);
 	h.list_add = h_add;
 	assert_int_equal(add->invoke(NULL, &h, &arg, &res), TETHER_OK);
 	assert_int_equal(res, 42);
-	add->complete((tether_generic_fn)add_done, TETHER_OK, &res, &done_calls);
+	add->complete((tether_generic_fn)add_done, TETHER_OK, &res,
+		      &done_calls);
 	assert_int_equal(done_calls, 1);
 
 	assert_int_equal(entry_desc.kind, TETHER_T_STRUCT);
@@ -336,10 +343,10 @@ static void source_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(list_roundtrip), cmocka_unit_test(typedef_list),
-		cmocka_unit_test(alias_list),     cmocka_unit_test(primitives),
-		cmocka_unit_test(depth_limit),    cmocka_unit_test(ranges),
-		cmocka_unit_test(descriptors),    cmocka_unit_test(source_text),
+	    cmocka_unit_test(list_roundtrip), cmocka_unit_test(typedef_list),
+	    cmocka_unit_test(alias_list),     cmocka_unit_test(primitives),
+	    cmocka_unit_test(depth_limit),    cmocka_unit_test(ranges),
+	    cmocka_unit_test(descriptors),    cmocka_unit_test(source_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

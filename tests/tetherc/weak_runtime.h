@@ -22,18 +22,21 @@ tether_status tether_call(tether_client *c, const tether_proc_desc *pd,
 
 tether_status tether_call_async(tether_conn *conn, const tether_proc_desc *pd,
 				const void *arg, uint32_t deadline_ms,
-				tether_generic_fn done, void *ud) __attribute__((weak));
+				tether_generic_fn done, void *ud)
+    __attribute__((weak));
 tether_status tether_call_async(tether_conn *conn, const tether_proc_desc *pd,
 				const void *arg, uint32_t deadline_ms,
 				tether_generic_fn done, void *ud)
 {
-	(void)conn, (void)pd, (void)arg, (void)deadline_ms, (void)done, (void)ud;
+	(void)conn, (void)pd, (void)arg, (void)deadline_ms, (void)done,
+	    (void)ud;
 	return TETHER_E_UNSUPPORTED;
 }
 
 tether_status tether_server_register(tether_server *s,
 				     const tether_version_desc *vd,
-				     const void *handlers, void *ud) __attribute__((weak));
+				     const void *handlers, void *ud)
+    __attribute__((weak));
 tether_status tether_server_register(tether_server *s,
 				     const tether_version_desc *vd,
 				     const void *handlers, void *ud)
@@ -44,7 +47,8 @@ tether_status tether_server_register(tether_server *s,
 
 tether_status tether_client_register(tether_client *c,
 				     const tether_version_desc *vd,
-				     const void *handlers, void *ud) __attribute__((weak));
+				     const void *handlers, void *ud)
+    __attribute__((weak));
 tether_status tether_client_register(tether_client *c,
 				     const tether_version_desc *vd,
 				     const void *handlers, void *ud)
@@ -53,7 +57,8 @@ tether_status tether_client_register(tether_client *c,
 	return TETHER_E_UNSUPPORTED;
 }
 
-tether_status tether_ctx_reply(tether_call_ctx *ctx, const void *res) __attribute__((weak));
+tether_status tether_ctx_reply(tether_call_ctx *ctx, const void *res)
+    __attribute__((weak));
 tether_status tether_ctx_reply(tether_call_ctx *ctx, const void *res)
 {
 	(void)ctx, (void)res;

@@ -48,16 +48,17 @@ static bool resolve_enum(tc_ctx *c, tc_def *d, unsigned depth)
 	return true;
 }
 
-/* Constants of the <rpc/...> headers that .x files use without defining them. */
+/* Constants of the <rpc/...> headers that .x files use without defining them.
+ */
 static const struct {
 	const char *name;
 	int64_t value;
 } rpc_consts[] = {
-	{ "TRUE", 1 },
-	{ "FALSE", 0 },
-	{ "MAXNETNAMELEN", 255 },   /* rpc/auth_des.h */
-	{ "MAX_NETOBJ_SZ", 1024 },  /* rpc/xdr.h */
-	{ "MAX_AUTH_BYTES", 400 },  /* RFC 5531 §8.2 */
+    {"TRUE", 1},
+    {"FALSE", 0},
+    {"MAXNETNAMELEN", 255},  /* rpc/auth_des.h */
+    {"MAX_NETOBJ_SZ", 1024}, /* rpc/xdr.h */
+    {"MAX_AUTH_BYTES", 400}, /* RFC 5531 §8.2 */
 };
 
 /* "%#define NAME body" pass-through lines become constants tetherc can
@@ -73,7 +74,8 @@ static void index_passthru(tc_ctx *c)
 			continue;
 		while (*s == ' ' || *s == '\t')
 			s++;
-		if (strncmp(s, "define", 6) != 0 || (s[6] != ' ' && s[6] != '\t'))
+		if (strncmp(s, "define", 6) != 0 ||
+		    (s[6] != ' ' && s[6] != '\t'))
 			continue;
 		s += 6;
 		while (*s == ' ' || *s == '\t')
@@ -94,7 +96,7 @@ static void index_passthru(tc_ctx *c)
 		d->name = name;
 		d->ptbody = s + n;
 		d->value.ident = name;
-		d->value.loc = (tc_loc){ c->main_file, 0, 0 };
+		d->value.loc = (tc_loc){c->main_file, 0, 0};
 		tc_sym *sym = tc_sym_add(c, name, d->value.loc);
 		if (sym == NULL)
 			return;
@@ -108,7 +110,7 @@ static bool ident_value(tc_ctx *c, const char *name, size_t n, tc_loc loc,
 static bool ident_value(tc_ctx *c, const char *name, size_t n, tc_loc loc,
 			unsigned depth, int64_t *out)
 {
-	tc_value v = { 0 };
+	tc_value v = {0};
 	v.ident = tc_pool_strndup(&c->pool, name, n);
 	v.loc = loc;
 	if (v.ident == NULL || !resolve_value(c, &v, depth + 1))
@@ -126,7 +128,8 @@ static bool resolve_value(tc_ctx *c, tc_value *v, unsigned depth)
 		return false;
 	}
 	tc_sym *s = tc_sym_find(c, v->ident);
-	for (size_t i = 0; s == NULL && i < sizeof(rpc_consts) / sizeof(rpc_consts[0]); i++) {
+	for (size_t i = 0;
+	     s == NULL && i < sizeof(rpc_consts) / sizeof(rpc_consts[0]); i++) {
 		if (strcmp(v->ident, rpc_consts[i].name) == 0) {
 			v->v = rpc_consts[i].value;
 			v->resolved = v->builtin = true;
@@ -151,8 +154,8 @@ static bool resolve_value(tc_ctx *c, tc_value *v, unsigned depth)
 		d->mark = 1;
 		bool ok;
 		if (d->ptbody != NULL && !d->value.resolved) {
-			ok = tc_eval(c, d->ptbody, v->loc, depth + 1, ident_value,
-				     &d->value.v);
+			ok = tc_eval(c, d->ptbody, v->loc, depth + 1,
+				     ident_value, &d->value.v);
 			d->value.resolved = ok;
 		} else {
 			ok = resolve_value(c, &d->value, depth + 1);
@@ -161,7 +164,8 @@ static bool resolve_value(tc_ctx *c, tc_value *v, unsigned depth)
 		if (!ok)
 			return false;
 		if (d->value.str != NULL) {
-			tc_error(c, v->loc, "'%s' is a string constant", v->ident);
+			tc_error(c, v->loc, "'%s' is a string constant",
+				 v->ident);
 			return false;
 		}
 		v->v = d->value.v;
@@ -179,15 +183,15 @@ static const struct {
 	const char *name;
 	tc_base base;
 } aliases[] = {
-	{ "u_int", TC_B_UINT },       { "u_long", TC_B_UINT },
-	{ "uint32_t", TC_B_UINT },    { "int32_t", TC_B_INT },
-	{ "u_short", TC_B_USHORT },   { "uint16_t", TC_B_USHORT },
-	{ "int16_t", TC_B_SHORT },    { "u_char", TC_B_UCHAR },
-	{ "uint8_t", TC_B_UCHAR },    { "int8_t", TC_B_CHAR },
-	{ "uint64_t", TC_B_UHYPER },  { "u_hyper", TC_B_UHYPER },
-	{ "u_quad_t", TC_B_UHYPER },  { "int64_t", TC_B_HYPER },
-	{ "quad_t", TC_B_HYPER },     { "bool_t", TC_B_BOOL },
-	{ "u_longlong_t", TC_B_UHYPER }, { "longlong_t", TC_B_HYPER },
+    {"u_int", TC_B_UINT},	   {"u_long", TC_B_UINT},
+    {"uint32_t", TC_B_UINT},	   {"int32_t", TC_B_INT},
+    {"u_short", TC_B_USHORT},	   {"uint16_t", TC_B_USHORT},
+    {"int16_t", TC_B_SHORT},	   {"u_char", TC_B_UCHAR},
+    {"uint8_t", TC_B_UCHAR},	   {"int8_t", TC_B_CHAR},
+    {"uint64_t", TC_B_UHYPER},	   {"u_hyper", TC_B_UHYPER},
+    {"u_quad_t", TC_B_UHYPER},	   {"int64_t", TC_B_HYPER},
+    {"quad_t", TC_B_HYPER},	   {"bool_t", TC_B_BOOL},
+    {"u_longlong_t", TC_B_UHYPER}, {"longlong_t", TC_B_HYPER},
 };
 
 /* netobj (rpc/xdr.h: opaque<1024>) is known without a definition. */
@@ -218,7 +222,7 @@ static tc_def *des_block_def(tc_ctx *c)
 		return NULL;
 	d->kind = TC_D_TYPEDEF;
 	d->name = "des_block";
-	d->loc = (tc_loc){ c->main_file, 1, 1 };
+	d->loc = (tc_loc){c->main_file, 1, 1};
 	d->td.name = d->name;
 	d->td.t.base = TC_B_OPAQUE;
 	d->td.kind = TC_K_FIXED;
@@ -240,7 +244,8 @@ static bool resolve_tspec(tc_ctx *c, tc_tspec *t)
 		return true;
 	tc_sym *s = tc_sym_find(c, t->name);
 	if (s == NULL) {
-		for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+		for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]);
+		     i++) {
 			if (strcmp(t->name, aliases[i].name) == 0) {
 				t->base = aliases[i].base;
 				return true;
@@ -288,7 +293,8 @@ static bool check_decl(tc_ctx *c, tc_decl *d)
 	if ((d->kind == TC_K_FIXED || (d->kind == TC_K_VAR && d->bounded)) &&
 	    !resolve_value(c, &d->bound, 0))
 		return false;
-	if (d->kind == TC_K_FIXED && (d->bound.v <= 0 || d->bound.v > (1 << 24))) {
+	if (d->kind == TC_K_FIXED &&
+	    (d->bound.v <= 0 || d->bound.v > (1 << 24))) {
 		tc_error(c, d->bound.loc,
 			 "array size of '%s' must be between 1 and %d",
 			 d->name ? d->name : "?", 1 << 24);
@@ -315,8 +321,7 @@ static const tc_enumval *enum_member(const tc_def *e, int64_t v)
 	return NULL;
 }
 
-static bool check_label(tc_ctx *c, tc_def *u, const tc_tspec *dt,
-			tc_value *l)
+static bool check_label(tc_ctx *c, tc_def *u, const tc_tspec *dt, tc_value *l)
 {
 	if (!resolve_value(c, l, 0))
 		return false;
@@ -337,7 +342,8 @@ static bool check_label(tc_ctx *c, tc_def *u, const tc_tspec *dt,
 		return false;
 	}
 	if (dt->base == TC_B_UINT && l->v < 0) {
-		tc_error(c, l->loc, "negative case value for an unsigned discriminant");
+		tc_error(c, l->loc,
+			 "negative case value for an unsigned discriminant");
 		return false;
 	}
 	/* Duplicates: compare with every earlier label. */
@@ -366,7 +372,8 @@ static bool check_union(tc_ctx *c, tc_def *u)
 		  (dt->base == TC_B_NAMED && dt->def->kind == TC_D_ENUM);
 	if (!ok) {
 		tc_error(c, u->disc.t.loc,
-			 "union discriminant must be int, unsigned int, enum or bool");
+			 "union discriminant must be int, unsigned int, enum "
+			 "or bool");
 		return false;
 	}
 	if (dt->base == TC_B_NAMED && !resolve_enum(c, dt->def, 0))
@@ -393,7 +400,7 @@ static bool check_union(tc_ctx *c, tc_def *u)
 
 static char *lower_name(tc_ctx *c, const char *s, const char *suffix)
 {
-	tc_buf b = { 0 };
+	tc_buf b = {0};
 	for (; *s; s++) {
 		char ch = (char)tolower((unsigned char)*s);
 		tc_buf_put(&b, &ch, 1);
@@ -481,9 +488,10 @@ static bool check_define_name(tc_ctx *c, const char *name, tc_value *num,
 			    s->def->value.resolved && s->def->value.v == num->v;
 		if (!same) {
 			tc_loc o = s->enumval ? s->enumval->loc : s->def->loc;
-			tc_error(c, loc,
-				 "duplicate name '%s' (first defined at %s:%u:%u)",
-				 name, o.file, o.line, o.col);
+			tc_error(
+			    c, loc,
+			    "duplicate name '%s' (first defined at %s:%u:%u)",
+			    name, o.file, o.line, o.col);
 			return false;
 		}
 		return true;
@@ -616,10 +624,10 @@ static bool scc_visit(tc_ctx *c, tc_def *d, scc *s)
 		tc_error(c, d->loc, "types refer to each other too deeply");
 		return false;
 	}
-	d->mark = ++s->index;      /* index */
-	d->wire_state = d->mark;   /* lowlink */
+	d->mark = ++s->index;	 /* index */
+	d->wire_state = d->mark; /* lowlink */
 	s->stack[s->sp++] = d;
-	d->emitted = true;         /* on stack */
+	d->emitted = true; /* on stack */
 	if (!each_decl(c, d, scc_edge, s))
 		return false;
 	if (d->wire_state == d->mark) {
@@ -640,7 +648,7 @@ static bool scc_visit(tc_ctx *c, tc_def *d, scc *s)
 
 static bool find_cycles(tc_ctx *c)
 {
-	scc s = { 0 };
+	scc s = {0};
 	s.stack = tc_pool_alloc(&c->pool, (c->ndefs + 1) * sizeof(tc_def *));
 	if (s.stack == NULL)
 		return false;
@@ -728,8 +736,8 @@ static uint64_t def_min_wire(tc_def *d, unsigned depth)
 			r = sat_add(r, tc_decl_min_wire(&d->fields[i], depth));
 		break;
 	case TC_D_UNION: {
-		uint64_t m = d->deflt ? tc_decl_min_wire(d->deflt, depth)
-				      : UINT32_MAX;
+		uint64_t m =
+		    d->deflt ? tc_decl_min_wire(d->deflt, depth) : UINT32_MAX;
 		for (size_t i = 0; i < d->narms; i++) {
 			uint64_t a = tc_decl_min_wire(&d->arms[i].decl, depth);
 			m = a < m ? a : m;

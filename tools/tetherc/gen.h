@@ -49,7 +49,7 @@ const char *tc_len_name(tc_gen *g, const tc_decl *x, const char *name);
 const char *tc_val_name(tc_gen *g, const tc_decl *x, const char *name);
 char *tc_lower(tc_gen *g, const char *s);
 char *tc_fmt(tc_gen *g, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 void tc_gen_types(tc_gen *g);
 /* Copies the %-lines that came before definition number `upto` (in

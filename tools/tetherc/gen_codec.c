@@ -13,7 +13,7 @@ static const char *const check = "\tif (st != TETHER_OK)\n\t\treturn st;\n";
 
 static const char *bound_str(tc_gen *g, const tc_decl *x)
 {
-	tc_buf b = { 0 };
+	tc_buf b = {0};
 	tc_put_bound(&b, x);
 	const char *r = b.failed ? "" : tc_fmt(g, "%s", b.s);
 	tc_buf_free(&b);
@@ -51,7 +51,8 @@ static const char *enc_scalar(tc_gen *g, const tc_tspec *t, const char *lv)
 	case TC_B_NAMED:
 		if (is_builtin(t))
 			return tc_fmt(g,
-				      "tether_enc_opaque(e, %s.n_bytes, %s.n_len, TETHER_MAX_NETOBJ_SZ)",
+				      "tether_enc_opaque(e, %s.n_bytes, "
+				      "%s.n_len, TETHER_MAX_NETOBJ_SZ)",
 				      lv, lv);
 		return tc_fmt(g, "%s_encode(e, &%s)", t->def->name, lv);
 	default:
@@ -62,18 +63,18 @@ static const char *enc_scalar(tc_gen *g, const tc_tspec *t, const char *lv)
 static const char *dec_scalar(tc_gen *g, const tc_tspec *t, const char *lv)
 {
 	static const char *const fn[] = {
-		[TC_B_INT] = "tether_dec_int",
-		[TC_B_UINT] = "tether_dec_uint",
-		[TC_B_HYPER] = "tether_dec_hyper",
-		[TC_B_UHYPER] = "tether_dec_uhyper",
-		[TC_B_FLOAT] = "tether_dec_float",
-		[TC_B_DOUBLE] = "tether_dec_double",
-		[TC_B_QUAD] = "tether_dec_quad",
-		[TC_B_BOOL] = "tether_dec_bool",
-		[TC_B_CHAR] = "tetherc_dec_int8",
-		[TC_B_UCHAR] = "tetherc_dec_uint8",
-		[TC_B_SHORT] = "tetherc_dec_int16",
-		[TC_B_USHORT] = "tetherc_dec_uint16",
+	    [TC_B_INT] = "tether_dec_int",
+	    [TC_B_UINT] = "tether_dec_uint",
+	    [TC_B_HYPER] = "tether_dec_hyper",
+	    [TC_B_UHYPER] = "tether_dec_uhyper",
+	    [TC_B_FLOAT] = "tether_dec_float",
+	    [TC_B_DOUBLE] = "tether_dec_double",
+	    [TC_B_QUAD] = "tether_dec_quad",
+	    [TC_B_BOOL] = "tether_dec_bool",
+	    [TC_B_CHAR] = "tetherc_dec_int8",
+	    [TC_B_UCHAR] = "tetherc_dec_uint8",
+	    [TC_B_SHORT] = "tetherc_dec_int16",
+	    [TC_B_USHORT] = "tetherc_dec_uint16",
 	};
 	if (t->base == TC_B_CHAR)
 		g->need |= TC_NEED_DEC_I8;
@@ -87,7 +88,8 @@ static const char *dec_scalar(tc_gen *g, const tc_tspec *t, const char *lv)
 		if (is_builtin(t)) {
 			g->need |= TC_NEED_DEC_OPAQUE;
 			return tc_fmt(g,
-				      "tetherc_dec_opaque(d, &%s.n_bytes, &%s.n_len, TETHER_MAX_NETOBJ_SZ)",
+				      "tetherc_dec_opaque(d, &%s.n_bytes, "
+				      "&%s.n_len, TETHER_MAX_NETOBJ_SZ)",
 				      lv, lv);
 		}
 		return tc_fmt(g, "%s_decode(d, &%s)", t->def->name, lv);
@@ -135,7 +137,8 @@ static const char *dec_simple(tc_gen *g, const tc_decl *x, const char *lv,
 		      lv, name, lv, name, b);
 }
 
-/* ---- bodies of array / optional codecs -------------------------------------- */
+/* ---- bodies of array / optional codecs --------------------------------------
+ */
 
 static void enc_loop(tc_gen *g, const tc_decl *x, const char *count,
 		     const char *elem)
@@ -165,10 +168,11 @@ static void enc_body(tc_gen *g, const tc_decl *x, const char *lv,
 		return;
 	}
 	if (x->kind == TC_K_OPTIONAL) {
-		tc_buf_printf(b, "\ttether_status st;\n\n"
-				 "\tst = tether_enc_optional(e, %s != NULL);\n%s"
-				 "\tif (%s == NULL)\n\t\treturn TETHER_OK;\n"
-				 "\treturn %s;\n",
+		tc_buf_printf(b,
+			      "\ttether_status st;\n\n"
+			      "\tst = tether_enc_optional(e, %s != NULL);\n%s"
+			      "\tif (%s == NULL)\n\t\treturn TETHER_OK;\n"
+			      "\treturn %s;\n",
 			      lv, check, lv,
 			      enc_scalar(g, &x->t, tc_fmt(g, "(*%s)", lv)));
 		return;
@@ -177,12 +181,12 @@ static void enc_body(tc_gen *g, const tc_decl *x, const char *lv,
 	if (x->kind == TC_K_FIXED) {
 		enc_loop(g, x, bound_str(g, x), tc_fmt(g, "%s[i]", lv));
 	} else {
-		tc_buf_printf(b,
-			      "\tif (%s.%s_len > 0 && %s.%s_val == NULL)\n"
-			      "\t\treturn TETHER_E_INVAL;\n"
-			      "\tst = tether_enc_array_len(e, %s.%s_len, %s);\n%s",
-			      lv, name, lv, name, lv, name, bound_str(g, x),
-			      check);
+		tc_buf_printf(
+		    b,
+		    "\tif (%s.%s_len > 0 && %s.%s_val == NULL)\n"
+		    "\t\treturn TETHER_E_INVAL;\n"
+		    "\tst = tether_enc_array_len(e, %s.%s_len, %s);\n%s",
+		    lv, name, lv, name, lv, name, bound_str(g, x), check);
 		enc_loop(g, x, tc_fmt(g, "%s.%s_len", lv, name),
 			 tc_fmt(g, "%s.%s_val[i]", lv, name));
 	}
@@ -198,15 +202,16 @@ static void dec_body(tc_gen *g, const tc_decl *x, const char *lv,
 		return;
 	}
 	if (x->kind == TC_K_OPTIONAL) {
-		tc_buf_printf(b,
-			      "\tbool present;\n\tvoid *p;\n\ttether_status st;\n\n"
-			      "\t%s = NULL;\n"
-			      "\tst = tether_dec_optional(d, &present);\n%s"
-			      "\tif (!present)\n\t\treturn TETHER_OK;\n"
-			      "\tst = tether_dec_alloc(d, 1, sizeof(*%s), &p);\n%s"
-			      "\t%s = p;\n\treturn %s;\n",
-			      lv, check, lv, check, lv,
-			      dec_scalar(g, &x->t, tc_fmt(g, "(*%s)", lv)));
+		tc_buf_printf(
+		    b,
+		    "\tbool present;\n\tvoid *p;\n\ttether_status st;\n\n"
+		    "\t%s = NULL;\n"
+		    "\tst = tether_dec_optional(d, &present);\n%s"
+		    "\tif (!present)\n\t\treturn TETHER_OK;\n"
+		    "\tst = tether_dec_alloc(d, 1, sizeof(*%s), &p);\n%s"
+		    "\t%s = p;\n\treturn %s;\n",
+		    lv, check, lv, check, lv,
+		    dec_scalar(g, &x->t, tc_fmt(g, "(*%s)", lv)));
 		return;
 	}
 	if (x->kind == TC_K_FIXED) {
@@ -217,19 +222,20 @@ static void dec_body(tc_gen *g, const tc_decl *x, const char *lv,
 	}
 	tc_decl elem = *x;
 	elem.kind = TC_K_SCALAR;
-	tc_buf_printf(b,
-		      "\tuint32_t i, n;\n\tvoid *p;\n\ttether_status st;\n\n"
-		      "\tst = tether_dec_array_len(d, &n, %s, %llu);\n%s"
-		      "\tst = tether_dec_alloc(d, n, sizeof(*%s.%s_val), &p);\n%s"
-		      "\t%s.%s_val = p;\n\t%s.%s_len = n;\n",
-		      bound_str(g, x),
-		      (unsigned long long)tc_decl_min_wire(&elem, 0), check,
-		      lv, name, check, lv, name, lv, name);
+	tc_buf_printf(
+	    b,
+	    "\tuint32_t i, n;\n\tvoid *p;\n\ttether_status st;\n\n"
+	    "\tst = tether_dec_array_len(d, &n, %s, %llu);\n%s"
+	    "\tst = tether_dec_alloc(d, n, sizeof(*%s.%s_val), &p);\n%s"
+	    "\t%s.%s_val = p;\n\t%s.%s_len = n;\n",
+	    bound_str(g, x), (unsigned long long)tc_decl_min_wire(&elem, 0),
+	    check, lv, name, check, lv, name, lv, name);
 	dec_loop(g, x, "n", tc_fmt(g, "%s.%s_val[i]", lv, name));
 	tc_buf_puts(b, "\treturn TETHER_OK;\n");
 }
 
-/* ---- per-member helpers ---------------------------------------------------------- */
+/* ---- per-member helpers
+ * ---------------------------------------------------------- */
 
 static const char *member_lv(tc_gen *g, const tc_def *d, const tc_decl *x,
 			     bool arm)
@@ -247,11 +253,13 @@ static void member_helpers(tc_gen *g, const tc_def *d, const tc_decl *x,
 		return;
 	const char *lv = member_lv(g, d, x, arm);
 	tc_buf_printf(g->body,
-		      "static tether_status %s__%s_encode(tether_enc *e, const %s *v)\n{\n",
+		      "static tether_status %s__%s_encode(tether_enc *e, const "
+		      "%s *v)\n{\n",
 		      d->name, x->name, d->name);
 	enc_body(g, x, lv, x->name);
 	tc_buf_printf(g->body,
-		      "}\n\nstatic tether_status %s__%s_decode(tether_dec *d, %s *v)\n{\n",
+		      "}\n\nstatic tether_status %s__%s_decode(tether_dec *d, "
+		      "%s *v)\n{\n",
 		      d->name, x->name, d->name);
 	dec_body(g, x, lv, x->name);
 	tc_buf_puts(g->body, "}\n\n");
@@ -277,13 +285,15 @@ static const char *member_dec(tc_gen *g, const tc_def *d, const tc_decl *x,
 	return tc_fmt(g, "%s__%s_decode(d, v)", d->name, x->name);
 }
 
-/* ---- function heads ------------------------------------------------------------- */
+/* ---- function heads
+ * ------------------------------------------------------------- */
 
 static void enc_head(tc_gen *g, const tc_def *d, const char *suffix, bool pub)
 {
-	tc_buf_printf(g->body,
-		      "%stether_status %s_encode%s(tether_enc *e, const %s *v)\n{\n",
-		      pub ? "" : "static ", d->name, suffix, d->name);
+	tc_buf_printf(
+	    g->body,
+	    "%stether_status %s_encode%s(tether_enc *e, const %s *v)\n{\n",
+	    pub ? "" : "static ", d->name, suffix, d->name);
 }
 
 static void dec_head(tc_gen *g, const tc_def *d, const char *suffix, bool pub)
@@ -319,7 +329,8 @@ static void dec_end(tc_gen *g, const tc_def *d)
 		dec_guard(g, d);
 }
 
-/* ---- enums --------------------------------------------------------------------- */
+/* ---- enums
+ * --------------------------------------------------------------------- */
 
 static void gen_enum(tc_gen *g, const tc_def *d)
 {
@@ -327,7 +338,9 @@ static void gen_enum(tc_gen *g, const tc_def *d)
 	enc_head(g, d, "", true);
 	tc_buf_puts(b, "\treturn tether_enc_enum(e, (int32_t)*v);\n}\n\n");
 	dec_head(g, d, "", true);
-	tc_buf_puts(b, "\tint32_t x;\n\ttether_status st = tether_dec_enum(d, &x);\n\n");
+	tc_buf_puts(
+	    b,
+	    "\tint32_t x;\n\ttether_status st = tether_dec_enum(d, &x);\n\n");
 	tc_buf_puts(b, check);
 	tc_buf_puts(b, "\tswitch (x) {\n");
 	for (size_t i = 0; i < d->nvals; i++) {
@@ -337,13 +350,16 @@ static void gen_enum(tc_gen *g, const tc_def *d)
 		if (!dup)
 			tc_buf_printf(b, "\tcase %s:\n", d->vals[i].name);
 	}
-	tc_buf_printf(b, "\t\t*v = (%s)x;\n\t\treturn TETHER_OK;\n"
-			 "\tdefault:\n\t\treturn TETHER_E_XDR_RANGE; /* RFC 4506 §4.3 */\n"
-			 "\t}\n}\n\n",
-		      d->name);
+	tc_buf_printf(
+	    b,
+	    "\t\t*v = (%s)x;\n\t\treturn TETHER_OK;\n"
+	    "\tdefault:\n\t\treturn TETHER_E_XDR_RANGE; /* RFC 4506 §4.3 */\n"
+	    "\t}\n}\n\n",
+	    d->name);
 }
 
-/* ---- structs ---------------------------------------------------------------------- */
+/* ---- structs
+ * ---------------------------------------------------------------------- */
 
 static void struct_fields(tc_gen *g, const tc_def *d, size_t n, bool enc)
 {
@@ -389,19 +405,24 @@ static void gen_struct_list(tc_gen *g, const tc_def *d)
 	enc_head(g, d, "", true);
 	tc_buf_puts(b, "\ttether_status st;\n\n\tfor (;;) {\n");
 	if (n > 0)
-		tc_buf_printf(b, "\t\tst = %s_encode_head(e, v);\n"
-				 "\t\tif (st != TETHER_OK)\n\t\t\treturn st;\n",
+		tc_buf_printf(b,
+			      "\t\tst = %s_encode_head(e, v);\n"
+			      "\t\tif (st != TETHER_OK)\n\t\t\treturn st;\n",
 			      d->name);
-	tc_buf_printf(b,
-		      "\t\tst = tether_enc_optional(e, v->%s != NULL);\n"
-		      "\t\tif (st != TETHER_OK || v->%s == NULL)\n\t\t\treturn st;\n"
-		      "\t\tv = v->%s;\n\t}\n}\n\n",
-		      next, next, next);
+	tc_buf_printf(
+	    b,
+	    "\t\tst = tether_enc_optional(e, v->%s != NULL);\n"
+	    "\t\tif (st != TETHER_OK || v->%s == NULL)\n\t\t\treturn st;\n"
+	    "\t\tv = v->%s;\n\t}\n}\n\n",
+	    next, next, next);
 	dec_start(g, d);
-	tc_buf_puts(b, "\tbool more;\n\tvoid *p;\n\ttether_status st;\n\n\tfor (;;) {\n");
+	tc_buf_puts(
+	    b,
+	    "\tbool more;\n\tvoid *p;\n\ttether_status st;\n\n\tfor (;;) {\n");
 	if (n > 0)
-		tc_buf_printf(b, "\t\tst = %s_decode_head(d, v);\n"
-				 "\t\tif (st != TETHER_OK)\n\t\t\treturn st;\n",
+		tc_buf_printf(b,
+			      "\t\tst = %s_decode_head(d, v);\n"
+			      "\t\tif (st != TETHER_OK)\n\t\t\treturn st;\n",
 			      d->name);
 	tc_buf_printf(b,
 		      "\t\tv->%s = NULL;\n"
@@ -425,7 +446,8 @@ static void gen_struct(tc_gen *g, const tc_def *d)
 		gen_struct_plain(g, d);
 }
 
-/* ---- unions ----------------------------------------------------------------------- */
+/* ---- unions
+ * ----------------------------------------------------------------------- */
 
 static void case_labels(tc_gen *g, const tc_arm *a)
 {
@@ -433,7 +455,8 @@ static void case_labels(tc_gen *g, const tc_arm *a)
 		tc_buf_puts(g->body, "\tcase ");
 		tc_put_int(g->body, a->labels[i].v);
 		if (a->labels[i].ident != NULL)
-			tc_buf_printf(g->body, ": /* %s */\n", a->labels[i].ident);
+			tc_buf_printf(g->body, ": /* %s */\n",
+				      a->labels[i].ident);
 		else
 			tc_buf_puts(g->body, ":\n");
 	}
@@ -459,7 +482,8 @@ static void union_switch(tc_gen *g, const tc_def *d, bool enc)
 			      enc ? member_enc(g, d, d->deflt, true)
 				  : member_dec(g, d, d->deflt, true));
 	else
-		tc_buf_puts(b, "\t\treturn TETHER_E_XDR_RANGE; /* no arm: RFC 4506 §4.15 */\n");
+		tc_buf_puts(b, "\t\treturn TETHER_E_XDR_RANGE; /* no arm: RFC "
+			       "4506 §4.15 */\n");
 	tc_buf_puts(b, "\t}\n}\n\n");
 }
 
@@ -482,7 +506,8 @@ static void gen_union(tc_gen *g, const tc_def *d)
 	dec_end(g, d);
 }
 
-/* ---- typedefs --------------------------------------------------------------------- */
+/* ---- typedefs
+ * --------------------------------------------------------------------- */
 
 static void gen_typedef(tc_gen *g, const tc_def *d)
 {
@@ -515,18 +540,20 @@ void tc_gen_codecs(tc_gen *g, tc_def *d)
 	}
 }
 
-/* ---- static helpers used by the code above ------------------------------------------- */
+/* ---- static helpers used by the code above
+ * ------------------------------------------- */
 
 static void small_int_helper(tc_gen *g, const char *name, const char *ctype,
 			     const char *wire, const char *lo, const char *hi)
 {
-	tc_buf_printf(&g->pre,
-		      "static tether_status %s(tether_dec *d, %s *v)\n{\n"
-		      "\t%s x;\n\ttether_status st = tether_dec_%s(d, &x);\n\n%s"
-		      "\tif (%s%s > %s)\n\t\treturn TETHER_E_XDR_RANGE;\n"
-		      "\t*v = (%s)x;\n\treturn TETHER_OK;\n}\n\n",
-		      name, ctype, wire[0] == 'i' ? "int32_t" : "uint32_t",
-		      wire, check, lo, lo[0] ? " || x" : "x", hi, ctype);
+	tc_buf_printf(
+	    &g->pre,
+	    "static tether_status %s(tether_dec *d, %s *v)\n{\n"
+	    "\t%s x;\n\ttether_status st = tether_dec_%s(d, &x);\n\n%s"
+	    "\tif (%s%s > %s)\n\t\treturn TETHER_E_XDR_RANGE;\n"
+	    "\t*v = (%s)x;\n\treturn TETHER_OK;\n}\n\n",
+	    name, ctype, wire[0] == 'i' ? "int32_t" : "uint32_t", wire, check,
+	    lo, lo[0] ? " || x" : "x", hi, ctype);
 }
 
 void tc_gen_codec_prelude(tc_gen *g)
@@ -541,15 +568,17 @@ void tc_gen_codec_prelude(tc_gen *g)
 		small_int_helper(g, "tetherc_dec_int16", "int16_t", "int",
 				 "x < INT16_MIN", "INT16_MAX");
 	if (g->need & TC_NEED_DEC_U16)
-		small_int_helper(g, "tetherc_dec_uint16", "uint16_t", "uint", "",
-				 "UINT16_MAX");
+		small_int_helper(g, "tetherc_dec_uint16", "uint16_t", "uint",
+				 "", "UINT16_MAX");
 	if (g->need & TC_NEED_DEC_OPAQUE)
 		tc_buf_puts(&g->pre,
 			    "/* opaque<> into rpcgen's `char *` member. */\n"
-			    "static tether_status tetherc_dec_opaque(tether_dec *d, char **val,\n"
+			    "static tether_status "
+			    "tetherc_dec_opaque(tether_dec *d, char **val,\n"
 			    "\t\t\t\t\t uint32_t *len, uint32_t max)\n{\n"
 			    "\tuint8_t *p;\n"
-			    "\ttether_status st = tether_dec_opaque(d, &p, len, max);\n\n"
+			    "\ttether_status st = tether_dec_opaque(d, &p, "
+			    "len, max);\n\n"
 			    "\tif (st == TETHER_OK)\n\t\t*val = (char *)p;\n"
 			    "\treturn st;\n}\n\n");
 }

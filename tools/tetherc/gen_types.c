@@ -14,7 +14,7 @@
 
 char *tc_fmt(tc_gen *g, const char *fmt, ...)
 {
-	tc_buf b = { 0 };
+	tc_buf b = {0};
 	va_list ap;
 	va_start(ap, fmt);
 	char tmp[512];
@@ -151,7 +151,8 @@ void tc_put_cdecl(tc_buf *b, const tc_decl *x, const char *name,
 			tc_buf_printf(b, "char *%s;\n", name);
 		else
 			tc_buf_printf(b,
-				      "struct {\n%s\tuint32_t %s_len;\n%s\t%s *%s_val;\n%s} %s;\n",
+				      "struct {\n%s\tuint32_t %s_len;\n%s\t%s "
+				      "*%s_val;\n%s} %s;\n",
 				      indent, name, indent, t, name, indent,
 				      name);
 		break;
@@ -160,7 +161,8 @@ void tc_put_cdecl(tc_buf *b, const tc_decl *x, const char *name,
 	}
 }
 
-/* ---- dependency order ------------------------------------------------------ */
+/* ---- dependency order ------------------------------------------------------
+ */
 
 /* C needs a complete type for members held by value, and a declared name
  * for every typedef or enum, even behind a pointer; struct and union names
@@ -173,8 +175,8 @@ static tc_def *needs(const tc_decl *x, bool in_typedef)
 	if (t->kind == TC_D_BUILTIN || t->imported)
 		return NULL;
 	/* "typedef struct s alias;" needs only the (declared) tag. */
-	bool by_value = x->kind == TC_K_FIXED ||
-			(x->kind == TC_K_SCALAR && !in_typedef);
+	bool by_value =
+	    x->kind == TC_K_FIXED || (x->kind == TC_K_SCALAR && !in_typedef);
 	bool aggregate = t->kind == TC_D_STRUCT || t->kind == TC_D_UNION;
 	return by_value || !aggregate ? t : NULL;
 }
@@ -189,9 +191,10 @@ static void emit_deps_decl(tc_gen *g, const tc_decl *x, unsigned depth,
 		emit_type(g, t, depth + 1);
 	/* A member of type `alias` (typedef struct s alias) by value needs
 	 * struct s complete as well. */
-	bool by_value = x->kind == TC_K_FIXED ||
-			(x->kind == TC_K_SCALAR && !in_typedef);
-	for (unsigned i = 0; t != NULL && by_value && i < 1000 && !g->c->failed; i++) {
+	bool by_value =
+	    x->kind == TC_K_FIXED || (x->kind == TC_K_SCALAR && !in_typedef);
+	for (unsigned i = 0; t != NULL && by_value && i < 1000 && !g->c->failed;
+	     i++) {
 		if (t->kind != TC_D_TYPEDEF || t->td.kind == TC_K_VOID ||
 		    (t->td.kind != TC_K_SCALAR && t->td.kind != TC_K_FIXED) ||
 		    t->td.t.base != TC_B_NAMED || t->td.t.def == NULL)
@@ -257,7 +260,8 @@ static void emit_type(tc_gen *g, tc_def *d, unsigned depth)
 		return;
 	if (d->mark == 1 || depth > 1000) {
 		tc_error(g->c, d->loc,
-			 "type '%s' contains itself; use an optional '*' or a variable-length array",
+			 "type '%s' contains itself; use an optional '*' or a "
+			 "variable-length array",
 			 d->name);
 		return;
 	}
@@ -274,7 +278,8 @@ static void emit_type(tc_gen *g, tc_def *d, unsigned depth)
 	case TC_D_STRUCT:
 		tc_buf_printf(g->h, "struct %s {\n", d->name);
 		for (size_t i = 0; i < d->nfields; i++)
-			tc_put_cdecl(g->h, &d->fields[i], d->fields[i].name, "\t");
+			tc_put_cdecl(g->h, &d->fields[i], d->fields[i].name,
+				     "\t");
 		tc_buf_puts(g->h, "};\n\n");
 		break;
 	case TC_D_UNION:
@@ -344,20 +349,25 @@ static void emit_netobj(tc_gen *g)
 		    "#ifndef TETHER_NETOBJ_DEFINED\n"
 		    "#define TETHER_NETOBJ_DEFINED\n"
 		    "#define TETHER_MAX_NETOBJ_SZ 1024\n"
-		    "typedef struct netobj {\n\tuint32_t n_len;\n\tchar *n_bytes;\n} netobj;\n"
+		    "typedef struct netobj {\n\tuint32_t n_len;\n\tchar "
+		    "*n_bytes;\n} netobj;\n"
 		    "#endif\n\n");
 }
 
 static void emit_prototypes(tc_gen *g)
 {
-	tc_buf_puts(g->h, "/* Codecs: encode *v; decode into *v with memory from the\n"
-			  " * decoder's arena. Descriptors for the CLI and reflection. */\n");
+	tc_buf_puts(
+	    g->h,
+	    "/* Codecs: encode *v; decode into *v with memory from the\n"
+	    " * decoder's arena. Descriptors for the CLI and reflection. */\n");
 	for (tc_def *d = g->c->defs; d != NULL; d = d->next) {
 		if (!tc_def_generated(d))
 			continue;
 		tc_buf_printf(g->h,
-			      "TETHER_WUR tether_status %s_encode(tether_enc *e, const %s *v);\n"
-			      "TETHER_WUR tether_status %s_decode(tether_dec *d, %s *v);\n"
+			      "TETHER_WUR tether_status %s_encode(tether_enc "
+			      "*e, const %s *v);\n"
+			      "TETHER_WUR tether_status %s_decode(tether_dec "
+			      "*d, %s *v);\n"
 			      "extern const tether_type_desc %s_desc;\n",
 			      d->name, d->name, d->name, d->name, d->name);
 	}

@@ -28,7 +28,7 @@ static tc_loc here(const tc_frame *f)
 {
 	if (f->macro != NULL)
 		return f->mloc;
-	return (tc_loc){ f->file, f->line, f->col };
+	return (tc_loc){f->file, f->line, f->col};
 }
 
 static int peekc(const tc_frame *f, size_t ahead)
@@ -50,18 +50,17 @@ static void adv(tc_frame *f)
 	f->pos++;
 }
 
-bool tc_lex_push_file(tc_ctx *c, const char *path, const char *text,
-		      size_t len)
+bool tc_lex_push_file(tc_ctx *c, const char *path, const char *text, size_t len)
 {
 	if (c->nfiles >= TC_MAX_INCLUDE_DEPTH || c->nframes >= TC_MAX_FRAMES) {
-		tc_error(c, c->nframes ? here(top(c)) : (tc_loc){ path, 1, 1 },
+		tc_error(c, c->nframes ? here(top(c)) : (tc_loc){path, 1, 1},
 			 "#include nested too deeply (limit %u)",
 			 TC_MAX_INCLUDE_DEPTH);
 		return false;
 	}
 	if (len > TC_MAX_INPUT) {
-		tc_error(c, (tc_loc){ path, 1, 1 },
-			 "input larger than %u bytes", TC_MAX_INPUT);
+		tc_error(c, (tc_loc){path, 1, 1}, "input larger than %u bytes",
+			 TC_MAX_INPUT);
 		return false;
 	}
 	tc_frame *f = &c->frames[c->nframes++];
@@ -118,7 +117,7 @@ static void pop_frame(tc_ctx *c)
 			c->nconds = f->cond_base;
 		}
 		c->nfiles--;
-		c->eof_loc = (tc_loc){ f->file, f->line, f->col };
+		c->eof_loc = (tc_loc){f->file, f->line, f->col};
 	}
 	c->nframes--;
 }
@@ -166,7 +165,7 @@ static void undef(tc_ctx *c, const char *name, size_t n)
  * backslash-newlines joined, into pool memory; leaves f at the newline. */
 static char *directive_line(tc_ctx *c, tc_frame *f)
 {
-	tc_buf b = { 0 };
+	tc_buf b = {0};
 	while (f->pos < f->len && !c->failed) {
 		int ch = peekc(f, 0);
 		if (ch == '\n')
@@ -282,10 +281,10 @@ static int64_t pp_number(pp_expr *x)
 		base = 8;
 	}
 	for (; isxdigit((unsigned char)*p); p++) {
-		unsigned d = isdigit((unsigned char)*p)
-				     ? (unsigned)(*p - '0')
-				     : (unsigned)(tolower((unsigned char)*p) -
-						  'a' + 10);
+		unsigned d =
+		    isdigit((unsigned char)*p)
+			? (unsigned)(*p - '0')
+			: (unsigned)(tolower((unsigned char)*p) - 'a' + 10);
 		if (d >= base) {
 			pp_bad(x, "bad digit in number");
 			return 0;
@@ -310,7 +309,7 @@ static int64_t pp_macro_value(pp_expr *x, tc_macro *m)
 	}
 	if (!count_expansion(x->c, x->loc))
 		return 0;
-	pp_expr sub = { x->c, m->body, x->loc, x->depth + 1, NULL };
+	pp_expr sub = {x->c, m->body, x->loc, x->depth + 1, NULL};
 	m->busy = true;
 	int64_t v = pp_cond(&sub);
 	m->busy = false;
@@ -474,7 +473,7 @@ static int64_t pp_cond(pp_expr *x)
 bool tc_eval(tc_ctx *c, const char *text, tc_loc loc, unsigned depth,
 	     tc_ident_fn ident, int64_t *out)
 {
-	pp_expr x = { c, text, loc, depth, ident };
+	pp_expr x = {c, text, loc, depth, ident};
 	if (*skip_blank(text) == '\0')
 		return pp_bad(&x, "missing expression");
 	*out = pp_cond(&x);
@@ -485,7 +484,7 @@ bool tc_eval(tc_ctx *c, const char *text, tc_loc loc, unsigned depth,
 
 static bool pp_eval(tc_ctx *c, const char *line, tc_loc loc)
 {
-	pp_expr x = { c, line, loc, 0, NULL };
+	pp_expr x = {c, line, loc, 0, NULL};
 	if (*skip_blank(line) == '\0') {
 		pp_bad(&x, "missing expression");
 		return false;
@@ -506,8 +505,8 @@ static void cond_push(tc_ctx *c, tc_loc loc, bool taking)
 		return;
 	}
 	bool parent = active(c);
-	c->conds[c->nconds++] = (tc_cond){ parent, parent && taking,
-					   parent && taking, false, loc };
+	c->conds[c->nconds++] =
+	    (tc_cond){parent, parent && taking, parent && taking, false, loc};
 }
 
 static tc_cond *cond_top(tc_ctx *c, tc_frame *f, tc_loc loc, const char *dir)
@@ -555,7 +554,7 @@ static void do_else(tc_ctx *c, tc_frame *f, tc_loc loc)
 static const char *join_path(tc_ctx *c, const char *dir, size_t dlen,
 			     const char *name)
 {
-	tc_buf b = { 0 };
+	tc_buf b = {0};
 	if (dlen > 0) {
 		tc_buf_put(&b, dir, dlen);
 		tc_buf_puts(&b, "/");
@@ -584,7 +583,8 @@ static void do_include(tc_ctx *c, tc_frame *f, tc_loc loc, const char *rest)
 		tc_error(c, loc, "expected \"FILE\" or <FILE> after #include");
 		return;
 	}
-	const char *name = tc_pool_strndup(&c->pool, p + 1, (size_t)(end - p - 1));
+	const char *name =
+	    tc_pool_strndup(&c->pool, p + 1, (size_t)(end - p - 1));
 	if (name == NULL)
 		return;
 	if (close == '"' && name[0] != '/') {
@@ -680,7 +680,8 @@ static void directive(tc_ctx *c, tc_frame *f)
 	}
 }
 
-/* ---- tokens --------------------------------------------------------------- */
+/* ---- tokens ---------------------------------------------------------------
+ */
 
 static void passthru(tc_ctx *c, tc_frame *f)
 {
@@ -729,7 +730,7 @@ static bool skip_comment(tc_ctx *c, tc_frame *f)
 
 static tc_tok word(tc_ctx *c, tc_frame *f, tc_tokkind kind)
 {
-	tc_tok t = { kind, NULL, 0, here(f) };
+	tc_tok t = {kind, NULL, 0, here(f)};
 	size_t start = f->pos;
 	while (f->pos < f->len && ident_char(peekc(f, 0)))
 		adv(f);
@@ -756,14 +757,14 @@ static bool string_tok(tc_ctx *c, tc_frame *f, tc_tok *out)
 		return false;
 	}
 	adv(f);
-	*out = (tc_tok){ TK_STRING, NULL, 0, at };
+	*out = (tc_tok){TK_STRING, NULL, 0, at};
 	out->s = tc_pool_strndup(&c->pool, f->text + start, f->pos - start);
 	return out->s != NULL;
 }
 
 static tc_tok eof_tok(tc_ctx *c)
 {
-	tc_tok t = { TK_EOF, NULL, 0, c->eof_loc };
+	tc_tok t = {TK_EOF, NULL, 0, c->eof_loc};
 	return t;
 }
 
@@ -788,7 +789,8 @@ static bool lex_step(tc_ctx *c, tc_frame *f, tc_tok *out)
 		return false;
 	}
 	if (!active(c)) {
-		f->bol = false; /* "%#endif" in a skipped group is no directive */
+		f->bol =
+		    false; /* "%#endif" in a skipped group is no directive */
 		adv(f);
 		return false;
 	}
@@ -815,7 +817,7 @@ static bool lex_step(tc_ctx *c, tc_frame *f, tc_tok *out)
 	if (ch == '"')
 		return string_tok(c, f, out);
 	if (ch > 0 && strchr("{}()[]<>;,=*:-", ch) != NULL) {
-		*out = (tc_tok){ TK_PUNCT, NULL, (char)ch, here(f) };
+		*out = (tc_tok){TK_PUNCT, NULL, (char)ch, here(f)};
 		adv(f);
 		return true;
 	}
@@ -841,7 +843,7 @@ tc_tok tc_lex_next(tc_ctx *c)
 			return t;
 	}
 	if (c->pool.failed && !c->failed)
-		tc_error(c, (tc_loc){ c->main_file, 0, 0 }, "out of memory");
+		tc_error(c, (tc_loc){c->main_file, 0, 0}, "out of memory");
 	return eof_tok(c);
 }
 

@@ -9,17 +9,17 @@
 #include "tetherc.h"
 
 static const char usage[] =
-	"usage: tetherc [options] -o DIR FILE.x\n"
-	"Compiles an ONC RPC .x file (RFC 4506, RFC 5531, rpcgen dialect) into\n"
-	"DIR/FILE.h and DIR/FILE.c for the tether runtime.\n\n"
-	"options:\n"
-	"  -o DIR            output directory (required)\n"
-	"  -I DIR            search DIR for #include files\n"
-	"  -D NAME[=VALUE]   define a preprocessor macro\n"
-	"  --import FILE.x   use the types and constants of FILE.x without\n"
-	"                    generating them (the output includes FILE.h)\n"
-	"  --version         print the version and exit\n"
-	"  -h, --help        print this help and exit\n";
+    "usage: tetherc [options] -o DIR FILE.x\n"
+    "Compiles an ONC RPC .x file (RFC 4506, RFC 5531, rpcgen dialect) into\n"
+    "DIR/FILE.h and DIR/FILE.c for the tether runtime.\n\n"
+    "options:\n"
+    "  -o DIR            output directory (required)\n"
+    "  -I DIR            search DIR for #include files\n"
+    "  -D NAME[=VALUE]   define a preprocessor macro\n"
+    "  --import FILE.x   use the types and constants of FILE.x without\n"
+    "                    generating them (the output includes FILE.h)\n"
+    "  --version         print the version and exit\n"
+    "  -h, --help        print this help and exit\n";
 
 static int write_file(const char *dir, const char *base, const char *ext,
 		      const tc_buf *b)
@@ -89,7 +89,8 @@ static int parse_args(tc_ctx *c, int argc, char **argv, opts *o)
 		if ((strcmp(a, "-o") == 0 || strcmp(a, "-I") == 0 ||
 		     strcmp(a, "-D") == 0 || strcmp(a, "--import") == 0) &&
 		    next == NULL) {
-			fprintf(stderr, "tetherc: %s needs an argument\n%s", a, usage);
+			fprintf(stderr, "tetherc: %s needs an argument\n%s", a,
+				usage);
 			return 2;
 		}
 		if (strcmp(a, "-o") == 0) {
@@ -111,7 +112,8 @@ static int parse_args(tc_ctx *c, int argc, char **argv, opts *o)
 			}
 			o->imports[o->nimports++] = argv[++i];
 		} else if (a[0] == '-' && a[1] != '\0') {
-			fprintf(stderr, "tetherc: unknown option %s\n%s", a, usage);
+			fprintf(stderr, "tetherc: unknown option %s\n%s", a,
+				usage);
 			return 2;
 		} else if (o->in == NULL) {
 			o->in = a;
@@ -129,7 +131,7 @@ static int parse_args(tc_ctx *c, int argc, char **argv, opts *o)
 
 static int run(tc_ctx *c, const opts *o)
 {
-	tc_buf h = { 0 }, src = { 0 };
+	tc_buf h = {0}, src = {0};
 	char base[256];
 	base_name(o->in, base, sizeof(base));
 	bool ok = true;
@@ -151,7 +153,7 @@ static int run(tc_ctx *c, const opts *o)
 int main(int argc, char **argv)
 {
 	tc_ctx c;
-	opts o = { 0 };
+	opts o = {0};
 	tc_init(&c);
 	int rc = parse_args(&c, argc, argv, &o);
 	if (rc == 0)

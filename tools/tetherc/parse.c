@@ -12,10 +12,10 @@
 #include "tetherc.h"
 
 static const char *const keywords[] = {
-	"bool",    "case",   "const",  "default", "double", "quadruple",
-	"enum",    "float",  "hyper",  "int",     "opaque", "program",
-	"string",  "struct", "switch", "typedef", "union",  "unsigned",
-	"version", "void",   "char",   "short",   "long",
+    "bool",    "case",	 "const",  "default", "double", "quadruple",
+    "enum",    "float",	 "hyper",  "int",     "opaque", "program",
+    "string",  "struct", "switch", "typedef", "union",	"unsigned",
+    "version", "void",	 "char",   "short",   "long",
 };
 
 static bool is_keyword(const char *s)
@@ -26,7 +26,8 @@ static bool is_keyword(const char *s)
 	return false;
 }
 
-/* ---- symbols -------------------------------------------------------------- */
+/* ---- symbols --------------------------------------------------------------
+ */
 
 static unsigned hash(const char *s)
 {
@@ -54,7 +55,8 @@ tc_sym *tc_sym_add(tc_ctx *c, const char *name, tc_loc loc)
 	tc_sym *old = tc_sym_find(c, name);
 	if (old != NULL) {
 		tc_loc o = sym_loc(old);
-		tc_error(c, loc, "duplicate name '%s' (first defined at %s:%u:%u)",
+		tc_error(c, loc,
+			 "duplicate name '%s' (first defined at %s:%u:%u)",
 			 name, o.file, o.line, o.col);
 		return NULL;
 	}
@@ -77,7 +79,8 @@ tc_sym *tc_sym_add(tc_ctx *c, const char *name, tc_loc loc)
 	return s;
 }
 
-/* ---- token helpers ---------------------------------------------------------- */
+/* ---- token helpers ----------------------------------------------------------
+ */
 
 static tc_tok *peek(tc_ctx *c)
 {
@@ -122,7 +125,7 @@ static bool expect_punct(tc_ctx *c, char ch)
 		return true;
 	}
 	if (!c->failed) {
-		char what[8] = { '\'', ch, '\'', 0 };
+		char what[8] = {'\'', ch, '\'', 0};
 		expected(c, what);
 	}
 	return false;
@@ -180,7 +183,8 @@ static bool too_many(tc_ctx *c, size_t n)
 	return true;
 }
 
-/* ---- values ----------------------------------------------------------------- */
+/* ---- values -----------------------------------------------------------------
+ */
 
 static bool parse_number(tc_ctx *c, const char *s, bool neg, tc_loc loc,
 			 int64_t *out)
@@ -200,13 +204,15 @@ static bool parse_number(tc_ctx *c, const char *s, bool neg, tc_loc loc,
 	for (; *p; p++) {
 		int ch = tolower((unsigned char)*p);
 		unsigned d = isdigit(ch) ? (unsigned)(ch - '0')
-			     : (ch >= 'a' && ch <= 'f') ? (unsigned)(ch - 'a' + 10)
-							  : 99;
+			     : (ch >= 'a' && ch <= 'f')
+				 ? (unsigned)(ch - 'a' + 10)
+				 : 99;
 		if (d >= base)
 			goto bad;
 		v = v * base + d;
 		if (v > 0xffffffffu) {
-			tc_error(c, loc, "constant '%s%s' out of range", neg ? "-" : "", s);
+			tc_error(c, loc, "constant '%s%s' out of range",
+				 neg ? "-" : "", s);
 			return false;
 		}
 	}
@@ -252,12 +258,14 @@ static bool parse_value(tc_ctx *c, tc_value *v, const char *what)
 	return false;
 }
 
-/* ---- types and declarations -------------------------------------------------- */
+/* ---- types and declarations
+ * -------------------------------------------------- */
 
 static tc_def *new_def(tc_ctx *c, tc_defkind kind, const char *name, tc_loc loc)
 {
 	if (c->ndefs >= TC_MAX_DEFS) {
-		tc_error(c, loc, "too many definitions (limit %u)", TC_MAX_DEFS);
+		tc_error(c, loc, "too many definitions (limit %u)",
+			 TC_MAX_DEFS);
 		return NULL;
 	}
 	tc_def *d = tc_pool_alloc(&c->pool, sizeof(*d));
@@ -325,11 +333,9 @@ static const struct {
 	const char *kw;
 	tc_base base;
 } simple_types[] = {
-	{ "int", TC_B_INT },       { "long", TC_B_INT },
-	{ "hyper", TC_B_HYPER },   { "float", TC_B_FLOAT },
-	{ "double", TC_B_DOUBLE }, { "quadruple", TC_B_QUAD },
-	{ "bool", TC_B_BOOL },     { "char", TC_B_CHAR },
-	{ "short", TC_B_SHORT },
+    {"int", TC_B_INT},	   {"long", TC_B_INT},	    {"hyper", TC_B_HYPER},
+    {"float", TC_B_FLOAT}, {"double", TC_B_DOUBLE}, {"quadruple", TC_B_QUAD},
+    {"bool", TC_B_BOOL},   {"char", TC_B_CHAR},	    {"short", TC_B_SHORT},
 };
 
 /* type-specifier (RFC 4506 §6.3), plus rpcgen's "struct name" references. */
@@ -343,7 +349,8 @@ static bool parse_tspec(tc_ctx *c, tc_tspec *t)
 		expected(c, "a type");
 		return false;
 	}
-	for (size_t i = 0; i < sizeof(simple_types) / sizeof(simple_types[0]); i++) {
+	for (size_t i = 0; i < sizeof(simple_types) / sizeof(simple_types[0]);
+	     i++) {
 		if (strcmp(k->s, simple_types[i].kw) == 0) {
 			take(c);
 			t->base = simple_types[i].base;
@@ -354,8 +361,8 @@ static bool parse_tspec(tc_ctx *c, tc_tspec *t)
 		take(c);
 		return parse_unsigned(c, t);
 	}
-	static const char *const agg[] = { "enum", "struct", "union" };
-	static const tc_defkind aggk[] = { TC_D_ENUM, TC_D_STRUCT, TC_D_UNION };
+	static const char *const agg[] = {"enum", "struct", "union"};
+	static const tc_defkind aggk[] = {TC_D_ENUM, TC_D_STRUCT, TC_D_UNION};
 	for (size_t i = 0; i < 3; i++) {
 		if (strcmp(k->s, agg[i]) != 0)
 			continue;
@@ -406,11 +413,11 @@ static bool name_anon(tc_ctx *c, tc_decl *d, const char *prefix)
 	if (prefix == NULL && d->kind == TC_K_SCALAR) {
 		a->name = d->name; /* typedef struct { ... } name; */
 	} else {
-		tc_buf b = { 0 };
+		tc_buf b = {0};
 		tc_buf_printf(&b, "%s_%s", prefix ? prefix : d->name,
 			      prefix ? d->name : "elem");
-		a->name = b.failed ? NULL
-				   : tc_pool_strndup(&c->pool, b.s, b.len);
+		a->name =
+		    b.failed ? NULL : tc_pool_strndup(&c->pool, b.s, b.len);
 		tc_buf_free(&b);
 	}
 	if (a->name == NULL)
@@ -450,7 +457,8 @@ static bool parse_decl(tc_ctx *c, tc_decl *d, const char *prefix)
 		return false;
 	}
 	if (str && d->kind != TC_K_VAR) {
-		tc_error(c, d->loc, "string '%s' needs a <bound> or <>", d->name);
+		tc_error(c, d->loc, "string '%s' needs a <bound> or <>",
+			 d->name);
 		return false;
 	}
 	if (opq && d->kind != TC_K_VAR && d->kind != TC_K_FIXED) {
@@ -461,7 +469,8 @@ static bool parse_decl(tc_ctx *c, tc_decl *d, const char *prefix)
 	return name_anon(c, d, prefix);
 }
 
-/* ---- definitions -------------------------------------------------------------- */
+/* ---- definitions
+ * -------------------------------------------------------------- */
 
 static bool parse_enum_body(tc_ctx *c, tc_def *d)
 {
@@ -475,7 +484,8 @@ static bool parse_enum_body(tc_ctx *c, tc_def *d)
 			return false;
 		if (d->nvals == cap) {
 			cap = cap ? cap * 2 : 8;
-			tc_enumval *n = tc_pool_alloc(&c->pool, cap * sizeof(*n));
+			tc_enumval *n =
+			    tc_pool_alloc(&c->pool, cap * sizeof(*n));
 			if (n == NULL)
 				return false;
 			if (d->nvals)
@@ -592,7 +602,8 @@ static bool parse_union_body(tc_ctx *c, tc_def *d)
 		return false;
 	if (d->disc.kind != TC_K_SCALAR) {
 		tc_error(c, d->disc.loc,
-			 "the discriminant must be a plain int, unsigned int, enum or bool");
+			 "the discriminant must be a plain int, unsigned int, "
+			 "enum or bool");
 		return false;
 	}
 	size_t cap = 0;
@@ -640,7 +651,7 @@ static bool parse_named_aggregate(tc_ctx *c, tc_defkind kind)
 	tc_def *d = new_def(c, kind, name, loc);
 	if (d == NULL || !register_def(c, d))
 		return false;
-	bool ok = kind == TC_D_ENUM     ? parse_enum_body(c, d)
+	bool ok = kind == TC_D_ENUM	? parse_enum_body(c, d)
 		  : kind == TC_D_STRUCT ? parse_struct_body(c, d)
 					: parse_union_body(c, d);
 	return ok && expect_punct(c, ';');
@@ -695,7 +706,8 @@ static bool parse_const(tc_ctx *c)
 	return register_def(c, d);
 }
 
-/* ---- programs (RFC 5531 §12.2) -------------------------------------------------- */
+/* ---- programs (RFC 5531 §12.2)
+ * -------------------------------------------------- */
 
 static bool parse_proc_type(tc_ctx *c, tc_decl *d, bool arg)
 {
@@ -733,7 +745,8 @@ static bool parse_proc_args(tc_ctx *c, tc_proc *p)
 			return false;
 		if (a->kind == TC_K_VOID) {
 			if (p->nargs > 0 || is_punct(c, ',')) {
-				tc_error(c, a->loc, "'void' must be the only argument");
+				tc_error(c, a->loc,
+					 "'void' must be the only argument");
 				return false;
 			}
 			return true;
@@ -788,7 +801,8 @@ static bool parse_program(tc_ctx *c)
 			return false;
 		if (d->nvers == cap) {
 			cap = cap ? cap * 2 : 4;
-			tc_version *n = tc_pool_alloc(&c->pool, cap * sizeof(*n));
+			tc_version *n =
+			    tc_pool_alloc(&c->pool, cap * sizeof(*n));
 			if (n == NULL)
 				return false;
 			if (d->nvers)

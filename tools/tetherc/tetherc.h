@@ -14,9 +14,10 @@
 #include <tether/status.h>
 
 #define TC_VERSION "0.1.0"
-#define TC_MAX_INPUT (1u << 20)   /* bytes per source file */
-#define TC_MAX_ITEMS 1024         /* members, values, arms, labels, procs per definition */
-#define TC_MAX_DEPTH 200          /* parser / expression / type nesting */
+#define TC_MAX_INPUT (1u << 20) /* bytes per source file */
+#define TC_MAX_ITEMS                                                           \
+	1024 /* members, values, arms, labels, procs per definition */
+#define TC_MAX_DEPTH 200 /* parser / expression / type nesting */
 #define TC_MAX_INCLUDE_DEPTH 16
 #define TC_MAX_MACRO_DEPTH 32
 #define TC_MAX_DEFS 20000
@@ -46,7 +47,7 @@ typedef struct tc_buf {
 void tc_buf_put(tc_buf *b, const char *s, size_t n);
 void tc_buf_puts(tc_buf *b, const char *s);
 void tc_buf_printf(tc_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void tc_buf_free(tc_buf *b);
 
 /* ---- source locations and errors ------------------------------------- */
@@ -58,8 +59,8 @@ typedef struct tc_loc {
 
 /* A file that can be opened by #include or --import: returns the text in
  * *text (pool memory) or false. The default reads the file system. */
-typedef bool (*tc_read_fn)(void *ud, const char *path, char **text,
-			   size_t *len, tc_pool *pool);
+typedef bool (*tc_read_fn)(void *ud, const char *path, char **text, size_t *len,
+			   tc_pool *pool);
 
 /* ---- AST ---------------------------------------------------------------- */
 
@@ -73,7 +74,7 @@ typedef enum tc_base {
 	TC_B_DOUBLE,
 	TC_B_QUAD,
 	TC_B_BOOL,
-	TC_B_CHAR,   /* rpcgen extensions: encoded as an XDR int */
+	TC_B_CHAR, /* rpcgen extensions: encoded as an XDR int */
 	TC_B_UCHAR,
 	TC_B_SHORT,
 	TC_B_USHORT,
@@ -97,7 +98,7 @@ typedef struct tc_value {
 typedef struct tc_tspec {
 	tc_base base;
 	const char *name; /* TC_B_NAMED */
-	tc_def *def;      /* resolved */
+	tc_def *def;	  /* resolved */
 	tc_loc loc;
 } tc_tspec;
 
@@ -113,7 +114,7 @@ typedef struct tc_decl {
 	const char *name;
 	tc_tspec t;
 	tc_dkind kind;
-	bool bounded;   /* TC_K_VAR: <n> rather than <> */
+	bool bounded;	/* TC_K_VAR: <n> rather than <> */
 	tc_value bound; /* TC_K_FIXED, TC_K_VAR when bounded */
 	tc_loc loc;
 } tc_decl;
@@ -163,10 +164,10 @@ struct tc_def {
 	tc_defkind kind;
 	const char *name;
 	tc_loc loc;
-	bool imported; /* from --import: known, not generated */
-	tc_def *next;  /* source order */
+	bool imported;	    /* from --import: known, not generated */
+	tc_def *next;	    /* source order */
 	const char *ptbody; /* const from a "%#define NAME body" line */
-	size_t seq;         /* creation order */
+	size_t seq;	    /* creation order */
 
 	tc_value value; /* const */
 
@@ -188,10 +189,10 @@ struct tc_def {
 	tc_value num;
 
 	/* checker results */
-	int mark;          /* ordering state */
+	int mark; /* ordering state */
 	bool emitted;
-	bool cyclic;       /* decode needs tether_dec_enter/leave */
-	bool list;         /* linked-list shape: iterative codecs */
+	bool cyclic; /* decode needs tether_dec_enter/leave */
+	bool list;   /* linked-list shape: iterative codecs */
 	int wire_state;
 	uint64_t min_wire; /* minimum encoded size, saturated */
 };
@@ -204,8 +205,8 @@ typedef struct tc_passthru {
 
 typedef struct tc_sym {
 	const char *name;
-	tc_def *def;          /* the type, const, or program */
-	tc_enumval *enumval;  /* an enum member */
+	tc_def *def;	     /* the type, const, or program */
+	tc_enumval *enumval; /* an enum member */
 	tc_def *enumdef;
 	struct tc_sym *next;
 } tc_sym;
@@ -228,17 +229,23 @@ typedef struct tc_frame {
 	uint32_t line, col;
 	const char *file; /* path as opened */
 	tc_macro *macro;  /* non-NULL: a macro body being expanded */
-	tc_loc mloc;      /* macro frames: where the macro was used */
+	tc_loc mloc;	  /* macro frames: where the macro was used */
 	size_t cond_base; /* #if depth when the file was entered */
-	bool bol;         /* nothing but blanks since the line began */
+	bool bol;	  /* nothing but blanks since the line began */
 } tc_frame;
 
-typedef enum tc_tokkind { TK_EOF, TK_IDENT, TK_NUM, TK_PUNCT, TK_STRING } tc_tokkind;
+typedef enum tc_tokkind {
+	TK_EOF,
+	TK_IDENT,
+	TK_NUM,
+	TK_PUNCT,
+	TK_STRING
+} tc_tokkind;
 
 typedef struct tc_tok {
 	tc_tokkind kind;
 	const char *s; /* TK_IDENT, TK_NUM: text (pool, NUL-terminated) */
-	char c;        /* TK_PUNCT */
+	char c;	       /* TK_PUNCT */
 	tc_loc loc;
 } tc_tok;
 
@@ -310,7 +317,7 @@ bool tc_generate(tc_ctx *c, const char *base, tc_buf *h, tc_buf *src);
 
 /* internal, shared between files */
 void tc_error(tc_ctx *c, tc_loc loc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 bool tc_lex_push_file(tc_ctx *c, const char *path, const char *text,
 		      size_t len);
 tc_tok tc_lex_next(tc_ctx *c);
@@ -326,8 +333,8 @@ bool tc_is_c_keyword(const char *s);
 bool tc_is_reserved(const char *s);
 /* Evaluates a C constant expression (#if syntax); identifiers other than
  * defined() go to ident (NULL: preprocessor macros, undefined is 0). */
-typedef bool (*tc_ident_fn)(tc_ctx *c, const char *name, size_t n,
-			    tc_loc loc, unsigned depth, int64_t *out);
+typedef bool (*tc_ident_fn)(tc_ctx *c, const char *name, size_t n, tc_loc loc,
+			    unsigned depth, int64_t *out);
 bool tc_eval(tc_ctx *c, const char *text, tc_loc loc, unsigned depth,
 	     tc_ident_fn ident, int64_t *out);
 

@@ -106,7 +106,7 @@ void tc_buf_puts(tc_buf *b, const char *s)
 }
 
 static void buf_vprintf(tc_buf *b, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+    __attribute__((format(printf, 2, 0)));
 
 static void buf_vprintf(tc_buf *b, const char *fmt, va_list ap)
 {
@@ -170,19 +170,37 @@ bool tc_read_default(void *ud, const char *path, char **text, size_t *len,
 }
 
 static const char *const c_keywords[] = {
-	"auto", "break", "case", "char", "const", "continue", "default", "do",
-	"double", "else", "enum", "extern", "float", "for", "goto", "if",
-	"inline", "int", "long", "register", "restrict", "return", "short",
-	"signed", "sizeof", "static", "struct", "switch", "typedef", "union",
-	"unsigned", "void", "volatile", "while", "bool", "true", "false",
-	"_Alignas", "_Alignof", "_Atomic", "_Bool", "_Complex", "_Generic",
-	"_Imaginary", "_Noreturn", "_Static_assert", "_Thread_local", "NULL",
+    "auto",	     "break",
+    "case",	     "char",
+    "const",	     "continue",
+    "default",	     "do",
+    "double",	     "else",
+    "enum",	     "extern",
+    "float",	     "for",
+    "goto",	     "if",
+    "inline",	     "int",
+    "long",	     "register",
+    "restrict",	     "return",
+    "short",	     "signed",
+    "sizeof",	     "static",
+    "struct",	     "switch",
+    "typedef",	     "union",
+    "unsigned",	     "void",
+    "volatile",	     "while",
+    "bool",	     "true",
+    "false",	     "_Alignas",
+    "_Alignof",	     "_Atomic",
+    "_Bool",	     "_Complex",
+    "_Generic",	     "_Imaginary",
+    "_Noreturn",     "_Static_assert",
+    "_Thread_local", "NULL",
 };
 
 static const char *const reserved[] = {
-	"e", "d", "v", "st", "i", "n", "p", "x", "present", "more", "h",
-	"client", "server", "conn", "ctx", "done", "ud", "fn", "arena",
-	"deadline_ms", "argp", "resp", "handlers", "o",
+    "e",      "d",	     "v",	"st",	"i",	    "n",
+    "p",      "x",	     "present", "more", "h",	    "client",
+    "server", "conn",	     "ctx",	"done", "ud",	    "fn",
+    "arena",  "deadline_ms", "argp",	"resp", "handlers", "o",
 };
 
 bool tc_is_reserved(const char *s)
@@ -190,8 +208,8 @@ bool tc_is_reserved(const char *s)
 	for (size_t i = 0; i < TT_ARRAY_LEN(reserved); i++)
 		if (strcmp(s, reserved[i]) == 0)
 			return true;
-	return strncmp(s, "tether_", 7) == 0 || strncmp(s, "tetherc_", 8) == 0 ||
-	       strncmp(s, "TETHER_", 7) == 0;
+	return strncmp(s, "tether_", 7) == 0 ||
+	       strncmp(s, "tetherc_", 8) == 0 || strncmp(s, "TETHER_", 7) == 0;
 }
 
 bool tc_is_c_keyword(const char *s)
