@@ -90,6 +90,12 @@ TETHER_API tether_status tether_client_stop(tether_client *c);
 TETHER_API TETHER_WUR tether_status tether_client_poll(tether_client *c,
 						       uint32_t wait_ms);
 
+/* Who the client is talking to: the server certificate's identity on
+ * tls://, the server's kernel credentials on unix:, NULL on tcp://.
+ * Borrowed, valid while c lives. */
+TETHER_API const tether_peer_identity *
+tether_client_peer_identity(tether_client *c);
+
 /* TETHER_OK while the connection is usable, else why it ended. */
 TETHER_API tether_status tether_client_status(tether_client *c);
 

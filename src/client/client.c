@@ -155,6 +155,19 @@ static tether_status handshake(tether_client *c)
 	return tt_conn_status(c->conn.eng);
 }
 
+/* The server's identity: its certificate (TLS) or kernel credentials
+ * (Unix socket); none on plaintext TCP. */
+static void peer_identity(tether_client *c)
+{
+	const tt_peer *p = &c->conn.peer;
+
+	c->conn.identity = tt_io_xport_take_identity(&c->x);
+	if (c->conn.identity == NULL && p->has_cred &&
+	    tt_identity_new_unix(p->uid, p->gid, p->pid, &c->conn.identity) !=
+		    TETHER_OK)
+		c->conn.identity = NULL;
+}
+
 static void release(tether_client *c)
 {
 	if (c->conn.eng != NULL)
@@ -218,6 +231,8 @@ tether_status tether_client_connect(const char *endpoint,
 		st = open_engine(c, &ep);
 	if (st == TETHER_OK && ep.kind == TT_EP_TLS)
 		st = handshake(c);
+	if (st == TETHER_OK)
+		peer_identity(c);
 	if (st != TETHER_OK) {
 		release(c);
 		return st;
@@ -309,6 +324,11 @@ tether_status tether_client_register(tether_client *c,
 			: tt_reg_add(&c->reg, vd, handlers, ud, false);
 	uv_mutex_unlock(&c->mu);
 	return st;
+}
+
+const tether_peer_identity *tether_client_peer_identity(tether_client *c)
+{
+	return good(c) ? c->conn.identity : NULL;
 }
 
 tether_conn *tether_client_conn(tether_client *c)

@@ -1255,7 +1255,11 @@ static void test_peercred(void **state)
 {
 	fixture *f = *state;
 	tether_client *c = connect_ok(f->unix_ep);
-	uint32_t uid = 0;
+	uint32_t uid = 0, suid = 1;
+	/* The client sees the server's kernel credentials too. */
+	assert_true(tether_peer_identity_unix(tether_client_peer_identity(c),
+					      &suid, NULL, NULL));
+	assert_int_equal(suid, (uint32_t)getuid());
 	assert_int_equal(tether_call(c, tp_whoami_pd, NULL, &uid, NULL, 0),
 			 TETHER_OK);
 	assert_int_equal(uid, (uint32_t)getuid());
@@ -1264,6 +1268,7 @@ static void test_peercred(void **state)
 	assert_int_equal(tether_call(c, tp_whoami_pd, NULL, &uid, NULL, 0),
 			 TETHER_OK);
 	assert_int_equal(uid, 0xFFFFFFFFu); /* no kernel credentials on TCP */
+	assert_null(tether_client_peer_identity(c));
 	tether_client_free(c);
 }
 

@@ -280,6 +280,13 @@ static void test_mutual_tls(void **state)
 	for (size_t i = 0; i < big; i++)
 		in.val[i] = (uint8_t)(i * 13);
 	assert_int_equal(tls_connect(ep, "client", &c), TETHER_OK);
+	{
+		const tether_peer_identity *id = tether_client_peer_identity(c);
+		assert_non_null(id);
+		assert_int_equal(tether_peer_identity_kind(id),
+				 TETHER_PEER_TLS);
+		assert_string_equal(tether_peer_identity_name(id), "localhost");
+	}
 	assert_int_equal(tether_client_register(c, &tp_cb_v1, &cb_handlers,
 						NULL),
 			 TETHER_OK);
