@@ -87,6 +87,13 @@ static const struct {
      "t.x:2:15: error: 'A' is a string constant"},
     {"struct s { int x; } ;\nfoo",
      "t.x:2:1: error: expected a definition, found 'foo'"},
+    {"struct foo { int a; };\nstruct foo_desc { int b; };",
+     "t.x:1:8: error: generated name 'foo_desc' clashes with the name "
+     "defined at t.x:2:8"},
+    {"struct ping_1 { int a; };\n"
+     "program P { version V { void PING(void) = 1; } = 1; } = 5;",
+     "t.x:2:30: error: generated name 'ping_1' clashes with the name "
+     "defined at t.x:1:8"},
     {"typedef int st;",
      "t.x:1:13: error: name 'st' is reserved by the generated code"},
     {"enum color { RED, TETHER_OK };",

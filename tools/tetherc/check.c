@@ -7,6 +7,7 @@
  * linked-list shapes and minimum wire sizes.
  */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -756,6 +757,129 @@ static uint64_t def_min_wire(tc_def *d, unsigned depth)
 	return r;
 }
 
+/* ---- names the generated code defines ------------------------------------ */
+
+typedef struct gen_name {
+	const char *name;
+	tc_loc loc;
+	struct gen_name *next;
+} gen_name;
+
+typedef struct gen_names {
+	gen_name *tab[TC_HASH];
+} gen_names;
+
+static unsigned name_hash(const char *s)
+{
+	unsigned h = 5381;
+	while (*s)
+		h = h * 33u + (unsigned char)*s++;
+	return h % TC_HASH;
+}
+
+/* Each generated C name must be new: a .x name such as `foo_desc` next to
+ * a type `foo` would otherwise make the C compiler fail later. */
+static bool claim(tc_ctx *c, gen_names *g, tc_loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static bool claim(tc_ctx *c, gen_names *g, tc_loc loc, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return true;
+	unsigned h = name_hash(buf);
+	for (gen_name *p = g->tab[h]; p != NULL; p = p->next) {
+		if (strcmp(p->name, buf) == 0) {
+			tc_error(c, loc,
+				 "generated name '%s' is generated twice (also "
+				 "for %s:%u:%u)",
+				 buf, p->loc.file, p->loc.line, p->loc.col);
+			return false;
+		}
+	}
+	tc_sym *s = tc_sym_find(c, buf);
+	if (s != NULL) {
+		tc_error(c, loc,
+			 "generated name '%s' clashes with the name defined at "
+			 "%s:%u:%u",
+			 buf,
+			 s->enumval ? s->enumval->loc.file : s->def->loc.file,
+			 s->enumval ? s->enumval->loc.line : s->def->loc.line,
+			 s->enumval ? s->enumval->loc.col : s->def->loc.col);
+		return false;
+	}
+	gen_name *p = tc_pool_alloc(&c->pool, sizeof(*p));
+	if (p == NULL)
+		return false;
+	p->name = tc_pool_strndup(&c->pool, buf, (size_t)n);
+	p->loc = loc;
+	p->next = g->tab[h];
+	g->tab[h] = p;
+	return p->name != NULL;
+}
+
+static bool claim_type(tc_ctx *c, gen_names *g, const tc_def *d)
+{
+	static const char *const suffix[] = {
+	    "encode",	   "decode",	  "desc",	 "encode_any",
+	    "decode_any",  "values",	  "fields",	 "arms",
+	    "default_arm", "encode_head", "decode_head", "decode_body",
+	};
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++)
+		if (!claim(c, g, d->loc, "%s_%s", d->name, suffix[i]))
+			return false;
+	return true;
+}
+
+static bool claim_program(tc_ctx *c, gen_names *g, const tc_def *d)
+{
+	char *pn = lower_name(c, d->name, "");
+	if (pn == NULL || !claim(c, g, d->loc, "%s_desc", pn) ||
+	    !claim(c, g, d->loc, "%s_versions", pn))
+		return false;
+	static const char *const vsuffix[] = {"desc", "handlers", "register",
+					      "register_client", "procs"};
+	static const char *const psuffix[] = {"",	"_async",  "_done",
+					      "_reply", "_invoke", "_complete"};
+	for (size_t i = 0; i < d->nvers; i++) {
+		const tc_version *v = &d->vers[i];
+		char num[32], vn[320];
+		snprintf(num, sizeof(num), "_%lld", (long long)v->num.v);
+		snprintf(vn, sizeof(vn), "%.256s%s", pn, num);
+		for (size_t k = 0; k < 5; k++)
+			if (!claim(c, g, v->loc, "%s_%s", vn, vsuffix[k]))
+				return false;
+		for (size_t p = 0; p < v->nprocs; p++) {
+			char *stub = lower_name(c, v->procs[p].name, num);
+			for (size_t k = 0; stub != NULL && k < 6; k++)
+				if (!claim(c, g, v->procs[p].loc, "%s%s", stub,
+					   psuffix[k]))
+					return false;
+		}
+	}
+	return true;
+}
+
+static bool check_generated_names(tc_ctx *c)
+{
+	gen_names *g = tc_pool_alloc(&c->pool, sizeof(*g));
+	if (g == NULL)
+		return false;
+	for (tc_def *d = c->defs; d != NULL && !c->failed; d = d->next) {
+		if (d->imported)
+			continue;
+		if (tc_is_type(d) && !claim_type(c, g, d))
+			return false;
+		if (d->kind == TC_D_PROGRAM && !claim_program(c, g, d))
+			return false;
+	}
+	return !c->failed;
+}
+
 static bool check_def(tc_ctx *c, tc_def *d)
 {
 	switch (d->kind) {
@@ -795,5 +919,5 @@ bool tc_check(tc_ctx *c)
 		return false;
 	for (tc_def *d = c->defs; d != NULL; d = d->next)
 		def_min_wire(d, 0);
-	return !c->failed;
+	return check_generated_names(c);
 }

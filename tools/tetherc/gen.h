@@ -42,7 +42,6 @@ void tc_put_bound(tc_buf *b, const tc_decl *x);
 /* A declaration as a C member / typedef ("uint32_t x[4];"). */
 void tc_put_cdecl(tc_buf *b, const tc_decl *x, const char *name,
 		  const char *indent);
-bool tc_is_type(const tc_def *d);
 bool tc_def_generated(const tc_def *d);
 /* The `N_len` / `N_val` member names of a variable-length item. */
 const char *tc_len_name(tc_gen *g, const tc_decl *x, const char *name);

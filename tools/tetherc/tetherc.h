@@ -331,6 +331,7 @@ bool tc_is_c_keyword(const char *s);
 /* Parameter and local names of generated code (a type of that name would
  * be shadowed) and names starting with tether_/tetherc_/TETHER_. */
 bool tc_is_reserved(const char *s);
+bool tc_is_type(const tc_def *d);
 /* Evaluates a C constant expression (#if syntax); identifiers other than
  * defined() go to ident (NULL: preprocessor macros, undefined is 0). */
 typedef bool (*tc_ident_fn)(tc_ctx *c, const char *name, size_t n, tc_loc loc,
