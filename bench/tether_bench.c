@@ -265,7 +265,7 @@ typedef struct crun {
 	/* throughput */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	uint64_t next, done;
+	uint64_t next, done, inflight;
 	tether_status err;
 	/* callback */
 	uint64_t cb_seen, cb_bad;
@@ -324,11 +324,16 @@ static tether_status issue(slot *s)
 	crun *r = s->r;
 	echo_bytes arg = {(uint32_t)r->o->size, (char *)r->buf};
 
+	tether_status st;
+
 	s->seq = r->next++;
 	bench_fill(r->buf, r->o->size, s->seq);
 	s->t0 = bench_now_ns();
-	return echo_1_async(tether_client_conn(r->c), &arg, CALL_DEADLINE_MS,
-			    on_echo, s);
+	st = echo_1_async(tether_client_conn(r->c), &arg, CALL_DEADLINE_MS,
+			  on_echo, s);
+	if (st == TETHER_OK)
+		r->inflight++;
+	return st;
 }
 
 static void on_echo(tether_status st, echo_bytes *res, void *ud)
@@ -343,12 +348,14 @@ static void on_echo(tether_status st, echo_bytes *res, void *ud)
 	else if (st == TETHER_OK && check_reply(r, res, s->seq) != 0)
 		r->err = TETHER_E_BAD_REPLY;
 	r->done++;
+	r->inflight--;
 	if (r->err == TETHER_OK && r->next < r->o->calls) {
 		st = issue(s);
 		if (st != TETHER_OK)
-			r->err = st, r->done += r->o->calls; /* stop */
+			r->err = st;
 	}
-	if (r->done >= r->o->calls || r->err != TETHER_OK)
+	if (r->done >= r->o->calls ||
+	    (r->err != TETHER_OK && r->inflight == 0))
 		pthread_cond_signal(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 }
@@ -358,7 +365,6 @@ static int run_throughput(crun *r)
 	uint64_t n = r->o->depth < r->o->calls ? r->o->depth : r->o->calls;
 	slot *slots = calloc(n, sizeof(*slots));
 	tether_status st = tether_client_start(r->c);
-	uint64_t issued = 0;
 
 	if (!slots || st != TETHER_OK) {
 		free(slots);
@@ -366,15 +372,16 @@ static int run_throughput(crun *r)
 							   : TETHER_E_NOMEM);
 	}
 	pthread_mutex_lock(&r->mu);
-	for (uint64_t i = 0; i < n && r->err == TETHER_OK; i++, issued++) {
+	for (uint64_t i = 0; i < n && r->err == TETHER_OK; i++) {
 		slots[i].r = r;
 		st = issue(&slots[i]);
 		if (st != TETHER_OK)
 			r->err = st;
 	}
-	/* Every issued call completes exactly once, error or not. */
+	/* Every issued call completes exactly once, error or not; wait for
+	 * all of them before the slots go away. */
 	while (r->done < r->o->calls &&
-	       !(r->err != TETHER_OK && r->done >= issued))
+	       !(r->err != TETHER_OK && r->inflight == 0))
 		pthread_cond_wait(&r->cv, &r->mu);
 	st = r->err;
 	pthread_mutex_unlock(&r->mu);
