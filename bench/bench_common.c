@@ -76,8 +76,8 @@ int bench_ep_parse(const char *arg, const char *s, bench_ep *ep)
 	return -1;
 }
 
-int bench_parse_u64(const char *arg, const char *s, uint64_t min,
-		    uint64_t max, uint64_t *out)
+int bench_parse_u64(const char *arg, const char *s, uint64_t min, uint64_t max,
+		    uint64_t *out)
 {
 	char *end = NULL;
 	unsigned long long v;
@@ -306,7 +306,6 @@ void bench_print(const bench_result *r)
 	       r->impl, r->ep->is_unix ? "unix" : "tcp",
 	       r->ep->tls ? "true" : "false", r->mode, r->size, r->calls,
 	       r->depth, r->seconds,
-	       r->seconds > 0 ? (double)r->calls / r->seconds : 0.0, p50,
-	       p99);
+	       r->seconds > 0 ? (double)r->calls / r->seconds : 0.0, p50, p99);
 	fflush(stdout);
 }

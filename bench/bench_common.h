@@ -23,8 +23,8 @@ typedef struct bench_ep {
 
 /* One benchmark result, printed as one JSON line. */
 typedef struct bench_result {
-	const char *impl;  /* "raw", "tirpc", "tether" */
-	const char *mode;  /* "latency", "throughput", "callback" */
+	const char *impl; /* "raw", "tirpc", "tether" */
+	const char *mode; /* "latency", "throughput", "callback" */
 	const bench_ep *ep;
 	uint64_t size, calls, depth;
 	double seconds;
@@ -34,8 +34,8 @@ typedef struct bench_result {
 
 /* Returns 0, or -1 after printing an error naming the argument. */
 int bench_ep_parse(const char *arg, const char *s, bench_ep *ep);
-int bench_parse_u64(const char *arg, const char *s, uint64_t min,
-		    uint64_t max, uint64_t *out);
+int bench_parse_u64(const char *arg, const char *s, uint64_t min, uint64_t max,
+		    uint64_t *out);
 
 /* Blocking sockets; -1 with a message on stderr on failure. */
 int bench_listen(const bench_ep *ep);

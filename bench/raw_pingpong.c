@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #define RAW_MAX_RECORD (64u << 20) /* refuse absurd lengths */
-#define RM_LAST 0x80000000u        /* RFC 5531 §11: last-fragment bit */
+#define RM_LAST 0x80000000u	   /* RFC 5531 §11: last-fragment bit */
 
 typedef struct opts {
 	const char *cmd;
@@ -34,11 +34,10 @@ typedef struct opts {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: raw-pingpong serve --listen ENDPOINT\n"
-		"       raw-pingpong call --connect ENDPOINT --mode "
-		"latency|throughput --size BYTES --calls N [--depth D]\n"
-		"ENDPOINT: tcp://HOST:PORT or unix:/PATH\n");
+	fprintf(f, "usage: raw-pingpong serve --listen ENDPOINT\n"
+		   "       raw-pingpong call --connect ENDPOINT --mode "
+		   "latency|throughput --size BYTES --calls N [--depth D]\n"
+		   "ENDPOINT: tcp://HOST:PORT or unix:/PATH\n");
 }
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -248,15 +247,19 @@ static int cmd_call(const opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	t0 = bench_now_ns();
 	rc = strcmp(o->mode, "latency") == 0 ? run_latency(&r, out)
-					      : run_throughput(&r, out);
+					     : run_throughput(&r, out);
 	t1 = bench_now_ns();
 	close(r.fd);
 	if (rc == 0) {
-		bench_result res = {.impl = "raw", .mode = o->mode,
-				    .ep = &o->ep, .size = o->size,
-				    .calls = o->calls, .depth = o->depth,
+		bench_result res = {.impl = "raw",
+				    .mode = o->mode,
+				    .ep = &o->ep,
+				    .size = o->size,
+				    .calls = o->calls,
+				    .depth = o->depth,
 				    .seconds = (double)(t1 - t0) / 1e9,
-				    .lat_ns = r.lat_ns, .nlat = o->calls};
+				    .lat_ns = r.lat_ns,
+				    .nlat = o->calls};
 		bench_print(&res);
 	}
 	free(out), free(r.sent_ns), free(r.lat_ns);
@@ -277,7 +280,8 @@ static int parse_opt(opts *o, const char *k, const char *v)
 		if (strcmp(v, "latency") && strcmp(v, "throughput")) {
 			fprintf(stderr,
 				"error: --mode: expected latency or "
-				"throughput, got '%s'\n", v);
+				"throughput, got '%s'\n",
+				v);
 			return -1;
 		}
 		o->mode = v;

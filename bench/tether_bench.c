@@ -19,27 +19,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_CB_DEPTH 16        /* DESIGN §7: outbound calls per conn */
+#define DEFAULT_CB_DEPTH 16	    /* DESIGN §7: outbound calls per conn */
 #define DEFAULT_CB_DEADLINE_MS 5000 /* DESIGN §7: callback deadline */
 #define CALL_DEADLINE_MS 60000
 #define MAX_SIZE (3u << 20) /* below the 4 MiB record maximum */
 
 static const char usage_text[] =
-	"usage:\n"
-	"  tether-bench serve --listen ENDPOINT [--cert F --key F --ca F]\n"
-	"                     [--audit FILE] [--callback-depth N]\n"
-	"                     [--callback-deadline-ms MS]\n"
-	"      Serves ECHO_PROG and NOTIFY_PROG until SIGINT or SIGTERM;\n"
-	"      prints \"listening ENDPOINT\" once bound (port 0 picks one).\n"
-	"  tether-bench call --connect ENDPOINT\n"
-	"                    --mode latency|throughput|callback\n"
-	"                    --size BYTES --calls N [--depth D]\n"
-	"                    [--cert F --key F --ca F]\n"
-	"      latency: one blocking ECHO at a time; throughput: D async\n"
-	"      ECHO calls in flight on one connection; callback: one\n"
-	"      SUBSCRIBE(N, BYTES) answered by N NOTIFY callbacks.\n"
-	"      Prints one JSON line; exits non-zero on any failure.\n"
-	"ENDPOINT: tcp://HOST:PORT, unix:/PATH (tls://HOST:PORT: not yet)\n";
+    "usage:\n"
+    "  tether-bench serve --listen ENDPOINT [--cert F --key F --ca F]\n"
+    "                     [--audit FILE] [--callback-depth N]\n"
+    "                     [--callback-deadline-ms MS]\n"
+    "      Serves ECHO_PROG and NOTIFY_PROG until SIGINT or SIGTERM;\n"
+    "      prints \"listening ENDPOINT\" once bound (port 0 picks one).\n"
+    "  tether-bench call --connect ENDPOINT\n"
+    "                    --mode latency|throughput|callback\n"
+    "                    --size BYTES --calls N [--depth D]\n"
+    "                    [--cert F --key F --ca F]\n"
+    "      latency: one blocking ECHO at a time; throughput: D async\n"
+    "      ECHO calls in flight on one connection; callback: one\n"
+    "      SUBSCRIBE(N, BYTES) answered by N NOTIFY callbacks.\n"
+    "      Prints one JSON line; exits non-zero on any failure.\n"
+    "ENDPOINT: tcp://HOST:PORT, unix:/PATH (tls://HOST:PORT: not yet)\n";
 
 typedef struct opts {
 	const char *cmd;
@@ -171,13 +171,13 @@ static tether_status subscribe_h(tether_call_ctx *ctx,
 }
 
 static const echo_prog_1_handlers echo_handlers = {
-	.echo_ping = echo_ping_h,
-	.echo = echo_h,
+    .echo_ping = echo_ping_h,
+    .echo = echo_h,
 };
 
 static const notify_prog_1_handlers notify_handlers = {
-	.notify_ping = notify_ping_h,
-	.subscribe = subscribe_h,
+    .notify_ping = notify_ping_h,
+    .subscribe = subscribe_h,
 };
 
 static int wait_for_signal(void)
@@ -354,8 +354,7 @@ static void on_echo(tether_status st, echo_bytes *res, void *ud)
 		if (st != TETHER_OK)
 			r->err = st;
 	}
-	if (r->done >= r->o->calls ||
-	    (r->err != TETHER_OK && r->inflight == 0))
+	if (r->done >= r->o->calls || (r->err != TETHER_OK && r->inflight == 0))
 		pthread_cond_signal(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 }
@@ -368,8 +367,8 @@ static int run_throughput(crun *r)
 
 	if (!slots || st != TETHER_OK) {
 		free(slots);
-		return fail("client start", st != TETHER_OK ? st
-							   : TETHER_E_NOMEM);
+		return fail("client start",
+			    st != TETHER_OK ? st : TETHER_E_NOMEM);
 	}
 	pthread_mutex_lock(&r->mu);
 	for (uint64_t i = 0; i < n && r->err == TETHER_OK; i++) {
@@ -416,8 +415,8 @@ static tether_status notify_h(tether_call_ctx *ctx, const notify_bytes *arg,
 }
 
 static const notify_cb_prog_1_handlers cb_handlers = {
-	.notify_cb_ping = cb_ping_h,
-	.notify = notify_h,
+    .notify_cb_ping = cb_ping_h,
+    .notify = notify_h,
 };
 
 static int run_callback(crun *r)
@@ -430,8 +429,7 @@ static int run_callback(crun *r)
 	if (st != TETHER_OK)
 		return fail("register NOTIFY_CB_PROG", st);
 	/* The blocking call serves the callbacks on this thread. */
-	st = subscribe_1(r->c, &a, &answered, r->arena,
-			 CALL_DEADLINE_MS * 5);
+	st = subscribe_1(r->c, &a, &answered, r->arena, CALL_DEADLINE_MS * 5);
 	if (st != TETHER_OK)
 		return fail("SUBSCRIBE", st);
 	if (answered != r->o->calls || r->cb_seen != r->o->calls ||
@@ -498,13 +496,17 @@ static int cmd_call(const opts *o)
 	t1 = bench_now_ns();
 	if (rc == 0) {
 		bench_result res = {
-			.impl = "tether", .mode = o->mode, .ep = &o->ep,
-			.size = o->size, .calls = o->calls,
-			.depth = o->depth, .seconds = (double)(t1 - t0) / 1e9,
-			.lat_ns = r.lat_ns,
-			/* callback: n-1 gaps between callback arrivals */
-			.nlat = !strcmp(o->mode, "callback") ? o->calls - 1
-							      : o->calls};
+		    .impl = "tether",
+		    .mode = o->mode,
+		    .ep = &o->ep,
+		    .size = o->size,
+		    .calls = o->calls,
+		    .depth = o->depth,
+		    .seconds = (double)(t1 - t0) / 1e9,
+		    .lat_ns = r.lat_ns,
+		    /* callback: n-1 gaps between callback arrivals */
+		    .nlat =
+			!strcmp(o->mode, "callback") ? o->calls - 1 : o->calls};
 		bench_print(&res);
 	}
 out:
@@ -526,7 +528,8 @@ static int parse_mode(opts *o, const char *v)
 	    strcmp(v, "callback")) {
 		fprintf(stderr,
 			"error: --mode: expected latency, throughput or "
-			"callback, got '%s'\n", v);
+			"callback, got '%s'\n",
+			v);
 		return -1;
 	}
 	o->mode = v;
@@ -586,14 +589,16 @@ static int check_opts(opts *o)
 		return -1;
 	}
 	if (o->cert || o->key || o->ca || o->ep.tls) {
-		fprintf(stderr, "error: %s: TLS is not supported yet by "
-				"tether-bench\n",
+		fprintf(stderr,
+			"error: %s: TLS is not supported yet by "
+			"tether-bench\n",
 			o->ep.tls ? "tls:// endpoint" : "--cert/--key/--ca");
 		return -1;
 	}
 	if (o->audit) {
-		fprintf(stderr,
-			"error: --audit: audit records are not supported yet\n");
+		fprintf(
+		    stderr,
+		    "error: --audit: audit records are not supported yet\n");
 		return -1;
 	}
 	if (o->cmd[0] == 'c' && !o->mode) {
@@ -607,7 +612,8 @@ static int check_opts(opts *o)
 		o->depth = 0;
 	if (o->cmd[0] == 'c' && !strcmp(o->mode, "callback") &&
 	    o->calls > 0xffffffffu) {
-		fprintf(stderr, "error: --calls: at most 4294967295 callbacks\n");
+		fprintf(stderr,
+			"error: --calls: at most 4294967295 callbacks\n");
 		return -1;
 	}
 	return 0;
@@ -615,7 +621,9 @@ static int check_opts(opts *o)
 
 int main(int argc, char **argv)
 {
-	opts o = {.size = 64, .calls = 10000, .depth = 64,
+	opts o = {.size = 64,
+		  .calls = 10000,
+		  .depth = 64,
 		  .cb_depth = DEFAULT_CB_DEPTH,
 		  .cb_deadline_ms = DEFAULT_CB_DEADLINE_MS};
 	sigset_t set;

@@ -50,8 +50,10 @@ static CLIENT *make_client(const bench_ep *ep, unsigned long prog)
 		sin.sin_family = AF_INET;
 		sin.sin_port = htons(ep->port);
 		if (inet_pton(AF_INET, ep->host, &sin.sin_addr) != 1) {
-			fprintf(stderr, "error: --connect: libtirpc client "
-				"needs an IPv4 address, got '%s'\n", ep->host);
+			fprintf(stderr,
+				"error: --connect: libtirpc client "
+				"needs an IPv4 address, got '%s'\n",
+				ep->host);
 			close(fd);
 			return NULL;
 		}
@@ -121,11 +123,15 @@ static int run_echo(CLIENT *c, const opts *o)
 		rc = one_echo(c, buf, o->size, i, &lat[i]);
 	t1 = bench_now_ns();
 	if (rc == 0) {
-		bench_result r = {.impl = "tirpc", .mode = o->mode,
-				  .ep = &o->ep, .size = o->size,
-				  .calls = o->calls, .depth = 1,
+		bench_result r = {.impl = "tirpc",
+				  .mode = o->mode,
+				  .ep = &o->ep,
+				  .size = o->size,
+				  .calls = o->calls,
+				  .depth = 1,
 				  .seconds = (double)(t1 - t0) / 1e9,
-				  .lat_ns = lat, .nlat = o->calls};
+				  .lat_ns = lat,
+				  .nlat = o->calls};
 		bench_print(&r);
 	}
 	free(buf), free(lat);
@@ -147,7 +153,8 @@ static int parse_opt(opts *o, const char *k, const char *v)
 		    strcmp(v, "ping")) {
 			fprintf(stderr,
 				"error: --mode: expected latency, throughput "
-				"or ping, got '%s'\n", v);
+				"or ping, got '%s'\n",
+				v);
 			return -1;
 		}
 		o->mode = v;

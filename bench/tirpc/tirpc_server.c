@@ -87,7 +87,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	xprt = make_xprt(&ep);
 	if (!xprt) {
-		fprintf(stderr, "error: cannot create the libtirpc transport\n");
+		fprintf(stderr,
+			"error: cannot create the libtirpc transport\n");
 		return 1;
 	}
 	/* Protocol 0: register the dispatcher without telling rpcbind. */
