@@ -72,9 +72,8 @@ TETHER_API void tether_client_opts_set_allow_plaintext(tether_client_opts *o,
  * TETHER_E_INSECURE, TETHER_E_INVAL (tls:// without a TLS config),
  * TETHER_E_TLS, TETHER_E_TLS_REQUIRED, TETHER_E_PEER_IDENTITY,
  * TETHER_E_CERT, TETHER_E_NOMEM. Caller frees with tether_client_free(). */
-TETHER_API TETHER_WUR tether_status
-tether_client_connect(const char *endpoint, const tether_client_opts *o,
-		      tether_client **out);
+TETHER_API TETHER_WUR tether_status tether_client_connect(
+    const char *endpoint, const tether_client_opts *o, tether_client **out);
 
 /* Switches to loop mode: starts the client's I/O thread. */
 TETHER_API TETHER_WUR tether_status tether_client_start(tether_client *c);

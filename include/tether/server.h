@@ -88,9 +88,9 @@ tether_server_new(const tether_server_opts *o, tether_server **out);
 
 /* Like tether_server_register() (call.h), but the handlers of vd run on the
  * worker pool: use it for handlers that block (disk, locks). */
-TETHER_API TETHER_WUR tether_status tether_server_register_blocking(
-	tether_server *s, const tether_version_desc *vd, const void *handlers,
-	void *ud);
+TETHER_API TETHER_WUR tether_status
+tether_server_register_blocking(tether_server *s, const tether_version_desc *vd,
+				const void *handlers, void *ud);
 
 /* Listens on endpoint ("tls://0.0.0.0:2049", "tcp://127.0.0.1:0",
  * "tcp://[::1]:2049", "unix:/run/x.sock"); before start/run. A tls://
@@ -128,17 +128,18 @@ TETHER_API unsigned tether_server_connections(tether_server *s);
 /* Server-wide counters (STYLE 15: every limit has one). Fields are only
  * ever appended; pass sizeof so an older caller gets a prefix. */
 typedef struct tether_server_counters {
-	uint64_t accepted;        /* connections accepted and admitted */
-	uint64_t refused_total;   /* closed at max_connections */
-	uint64_t refused_source;  /* closed at max_per_source */
-	uint64_t refused_memory;  /* calls answered SYSTEM_ERR: max_call_memory */
-	uint64_t open;            /* connections open now */
-	uint64_t call_memory;     /* bytes reserved by calls in flight now */
+	uint64_t accepted;	 /* connections accepted and admitted */
+	uint64_t refused_total;	 /* closed at max_connections */
+	uint64_t refused_source; /* closed at max_per_source */
+	uint64_t
+	    refused_memory;   /* calls answered SYSTEM_ERR: max_call_memory */
+	uint64_t open;	      /* connections open now */
+	uint64_t call_memory; /* bytes reserved by calls in flight now */
 } tether_server_counters;
 
 /* Copies min(size, sizeof) bytes of the counters into *out. Any thread. */
-TETHER_API TETHER_WUR tether_status tether_server_stats(
-	tether_server *s, tether_server_counters *out, size_t size);
+TETHER_API TETHER_WUR tether_status
+tether_server_stats(tether_server *s, tether_server_counters *out, size_t size);
 
 /* ---- the call context, inside a handler -------------------------------- */
 

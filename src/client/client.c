@@ -31,8 +31,8 @@ struct tether_client {
 	tether_conn conn; /* conn.eng is the engine */
 	tt_registry reg;
 	int fd;
-	uv_mutex_t mu; /* blocking mode: one thread does I/O at a time */
-	tt_io_xport x; /* blocking mode: the transport (else the driver's) */
+	uv_mutex_t mu;	  /* blocking mode: one thread does I/O at a time */
+	tt_io_xport x;	  /* blocking mode: the transport (else the driver's) */
 	tt_io_loop *loop; /* loop mode */
 	bool started, io_closed, detaching;
 	uv_mutex_t wmu; /* loop mode: waiters and the close */
@@ -72,7 +72,7 @@ void tether_client_opts_free(tether_client_opts *o)
 }
 
 #define SETTER(name, field)                                                    \
-	void tether_client_opts_set_##name(tether_client_opts *o, uint32_t v) \
+	void tether_client_opts_set_##name(tether_client_opts *o, uint32_t v)  \
 	{                                                                      \
 		if (o != NULL && v != 0)                                       \
 			o->field = v;                                          \
@@ -118,9 +118,8 @@ static tether_status make_xport(tether_client *c, const tt_endpoint *ep)
 	sec.tls = ctx;
 	sec.peer_name = ep->host; /* verified like HTTPS: the name dialed */
 	sec.handshake_timeout_ms =
-		tether_tls_config_handshake_timeout_ms(c->o.tls);
-	st = tt_io_xport_init(&c->x, c->fd, c->conn.eng, &sec,
-			      tt_io_now_ms());
+	    tether_tls_config_handshake_timeout_ms(c->o.tls);
+	st = tt_io_xport_init(&c->x, c->fd, c->conn.eng, &sec, tt_io_now_ms());
 	tt_tls_ctx_free(ctx); /* filters outlive their context */
 	return st;
 }
@@ -133,8 +132,8 @@ static tether_status open_engine(tether_client *c, const tt_endpoint *ep)
 	co.now_ms = tt_io_now_ms();
 	/* XIDs need only be unique per connection; vary the start so that
 	 * replies meant for an earlier connection never match. */
-	co.xid_seed = (uint32_t)(co.now_ms * 2654435761u) ^
-		      (uint32_t)(uintptr_t)c;
+	co.xid_seed =
+	    (uint32_t)(co.now_ms * 2654435761u) ^ (uint32_t)(uintptr_t)c;
 	TT_TRY(tt_conn_new(&co, TT_CONN_CLIENT, &eng));
 	tt_rconn_init(&c->conn, eng, &c->reg, NULL, co.max_record, NULL);
 	c->conn.mu = &c->mu;
@@ -164,7 +163,7 @@ static void peer_identity(tether_client *c)
 	c->conn.identity = tt_io_xport_take_identity(&c->x);
 	if (c->conn.identity == NULL && p->has_cred &&
 	    tt_identity_new_unix(p->uid, p->gid, p->pid, &c->conn.identity) !=
-		    TETHER_OK)
+		TETHER_OK)
 		c->conn.identity = NULL;
 }
 
@@ -355,8 +354,8 @@ static void loop_on_events(void *ud)
 static void loop_on_closed(void *ud)
 {
 	tether_conn *conn = ud;
-	tether_client *c = (tether_client *)((char *)conn -
-					     offsetof(tether_client, conn));
+	tether_client *c =
+	    (tether_client *)((char *)conn - offsetof(tether_client, conn));
 	conn->io = NULL;
 	uv_mutex_lock(&c->wmu);
 	if (!c->detaching) {
@@ -401,8 +400,8 @@ tether_status tether_client_start(tether_client *c)
 	}
 	if (c->fd < 0) /* the connection is over */
 		st = tt_conn_status(c->conn.eng) != TETHER_OK
-			     ? tt_conn_status(c->conn.eng)
-			     : TETHER_E_CLOSED;
+			 ? tt_conn_status(c->conn.eng)
+			 : TETHER_E_CLOSED;
 	else
 		st = tt_io_loop_new(&c->loop);
 	if (st == TETHER_OK) {
@@ -487,8 +486,8 @@ static void leave_io(tether_client *c)
 static tether_status pump(tether_client *c, uint32_t wait_ms)
 {
 	tether_status st = c->conn.bx != NULL
-				   ? tt_io_block_round(c->conn.bx, wait_ms)
-				   : tt_conn_status(c->conn.eng);
+			       ? tt_io_block_round(c->conn.bx, wait_ms)
+			       : tt_conn_status(c->conn.eng);
 	tt_rconn_drain(&c->conn);
 	/* Replies to callbacks made during the drain go out now, not at
 	 * this thread's next call (the server's deadline is running). */
@@ -505,8 +504,7 @@ static tether_status call_here(tether_client *c, const tether_proc_desc *pd,
 	 * its deadline: this only guards against a bug looping forever). */
 	uint64_t give_up = tt_io_now_ms() + (uint64_t)deadline_ms + 5000;
 
-	TT_TRY(tt_rconn_call_sync(&c->conn, pd, arg, NULL, 0, deadline_ms,
-				  w));
+	TT_TRY(tt_rconn_call_sync(&c->conn, pd, arg, NULL, 0, deadline_ms, w));
 	while (!w->done) {
 		if (tt_io_now_ms() > give_up) {
 			/* Fails every call exactly once, ours included. */

@@ -49,7 +49,8 @@ static bool host_chars_ok(const char *h, size_t n, bool v6)
 {
 	for (size_t i = 0; i < n; i++) {
 		char ch = h[i];
-		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		bool ok = (ch >= 'a' && ch <= 'z') ||
+			  (ch >= 'A' && ch <= 'Z') ||
 			  (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
 			  ch == '_' || (v6 && (ch == ':' || ch == '%'));
 		if (!ok)

@@ -46,14 +46,14 @@ tether_status tt_io_endpoint_format(const tt_endpoint *ep, char *buf,
 
 typedef struct tt_peer {
 	char addr[TT_EP_HOST_MAX + 16]; /* "tcp://[::1]:40000", "unix:" */
-	bool has_cred;                 /* SO_PEERCRED (Unix sockets) */
+	bool has_cred;			/* SO_PEERCRED (Unix sockets) */
 	uint32_t uid, gid;
 	int32_t pid;
 } tt_peer;
 
 /* Resolves ep (numeric or name, TCP only) into the first usable address. */
-tether_status tt_io_resolve(const tt_endpoint *ep,
-			    struct sockaddr_storage *sa, socklen_t *len);
+tether_status tt_io_resolve(const tt_endpoint *ep, struct sockaddr_storage *sa,
+			    socklen_t *len);
 
 /* A non-blocking, close-on-exec listening socket bound to ep; for TCP with
  * port 0 the kernel picks one and *ep_out (may be NULL) gets the real port.

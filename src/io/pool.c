@@ -105,7 +105,7 @@ tether_status tt_io_pool_submit(tt_io_pool *p, tt_io_loop *loop,
 	uv_mutex_lock(&p->mu);
 	if (p->stopping || p->queued >= p->max_queued) {
 		tether_status st =
-			p->stopping ? TETHER_E_SHUTDOWN : TETHER_E_BUSY;
+		    p->stopping ? TETHER_E_SHUTDOWN : TETHER_E_BUSY;
 		uv_mutex_unlock(&p->mu);
 		tt_free(j, sizeof *j);
 		return st;

@@ -35,8 +35,8 @@ void tt_io_close(int fd)
 		close(fd);
 }
 
-tether_status tt_io_resolve(const tt_endpoint *ep,
-			    struct sockaddr_storage *sa, socklen_t *len)
+tether_status tt_io_resolve(const tt_endpoint *ep, struct sockaddr_storage *sa,
+			    socklen_t *len)
 {
 	struct addrinfo hints, *res = NULL;
 	char port[8];
@@ -278,7 +278,7 @@ tether_status tt_io_connect(const tt_endpoint *ep, uint32_t timeout_ms,
 
 static bool v6_loopback(const struct in6_addr *a)
 {
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0,
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
 					   0, 0, 0, 0, 0xff, 0xff};
 	if (IN6_IS_ADDR_LOOPBACK(a))
 		return true;

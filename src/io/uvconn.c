@@ -20,8 +20,8 @@ struct tt_io_conn {
 	tt_io_xport x;
 	tt_io_conn_cbs cbs;
 	void *ud;
-	int events;       /* current poll mask */
-	uint64_t armed;   /* deadline the timer is set for */
+	int events;	  /* current poll mask */
+	uint64_t armed;	  /* deadline the timer is set for */
 	unsigned handles; /* open libuv handles */
 	bool updating, again, closing, keep_fd;
 };
@@ -138,8 +138,7 @@ static void on_poll(uv_poll_t *p, int status, int events)
 	if (status < 0)
 		tt_conn_abort(ic->x.eng, TETHER_E_RESET);
 	else if (events & UV_READABLE)
-		(void)tt_io_xport_fill(&ic->x, g_scratch, sizeof g_scratch,
-				       16);
+		(void)tt_io_xport_fill(&ic->x, g_scratch, sizeof g_scratch, 16);
 	tt_io_conn_update(ic);
 }
 

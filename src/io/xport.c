@@ -42,7 +42,8 @@ static void fail(tt_io_xport *x, tether_status st)
 	x->hs_deadline = UINT64_MAX;
 }
 
-/* ---- setup ---------------------------------------------------------------- */
+/* ---- setup ----------------------------------------------------------------
+ */
 
 static tether_status client_probe(tt_io_xport *x, const tt_io_sec *sec)
 {
@@ -82,9 +83,9 @@ tether_status tt_io_xport_init(tt_io_xport *x, int fd, tt_conn *eng,
 		return TETHER_E_TLS;
 	}
 	x->phase = TT_XP_PROBE;
-	x->hs_deadline = now_ms + (sec->handshake_timeout_ms
-					   ? sec->handshake_timeout_ms
-					   : DEFAULT_HS_MS);
+	x->hs_deadline =
+	    now_ms + (sec->handshake_timeout_ms ? sec->handshake_timeout_ms
+						: DEFAULT_HS_MS);
 	return TETHER_OK;
 }
 
@@ -96,7 +97,8 @@ void tt_io_xport_free(tt_io_xport *x)
 	x->tls = NULL, x->identity = NULL;
 }
 
-/* ---- writing -------------------------------------------------------------- */
+/* ---- writing --------------------------------------------------------------
+ */
 
 /* Sends p[0..len); *sent gets what the socket took. */
 static tether_status send_some(int fd, const uint8_t *p, size_t len,
@@ -198,7 +200,8 @@ void tt_io_xport_finish(tt_io_xport *x)
 	(void)tt_io_xport_flush(x);
 }
 
-/* ---- reading -------------------------------------------------------------- */
+/* ---- reading --------------------------------------------------------------
+ */
 
 static tether_status feed_plain(tt_io_xport *x, const uint8_t *p, size_t n,
 				size_t *used)
@@ -425,7 +428,8 @@ tether_status tt_io_xport_fill(tt_io_xport *x, uint8_t *scratch,
 	return TETHER_OK;
 }
 
-/* ---- clock, identity ------------------------------------------------------ */
+/* ---- clock, identity ------------------------------------------------------
+ */
 
 uint64_t tt_io_xport_next_deadline(const tt_io_xport *x)
 {

@@ -26,9 +26,9 @@ void tt_io_inbuf_free(tt_io_inbuf *in);
 /* How to secure a connection. tls NULL: plaintext. */
 typedef struct tt_io_sec {
 	tt_tls_ctx *tls;       /* borrowed for tt_io_xport_init only */
-	bool server;           /* accepted side */
+	bool server;	       /* accepted side */
 	const char *peer_name; /* client: the name to verify (endpoint host) */
-	uint32_t handshake_timeout_ms; /* probe + handshake; 0: 5000 */
+	uint32_t handshake_timeout_ms;	 /* probe + handshake; 0: 5000 */
 	uint32_t probe_prog, probe_vers; /* client: the probe's program */
 } tt_io_sec;
 
@@ -47,7 +47,7 @@ typedef struct tt_io_xport {
 	uint8_t pout[64];
 	size_t pout_len, pout_off;
 	uint32_t probe_xid;
-	uint64_t hs_deadline; /* UINT64_MAX: none */
+	uint64_t hs_deadline;		/* UINT64_MAX: none */
 	tether_peer_identity *identity; /* peer's, once TLS is open */
 } tt_io_xport;
 

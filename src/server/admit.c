@@ -37,8 +37,8 @@ static tt_admit_src *add(tt_admit *a, const char *key)
 {
 	if (a->n == a->cap) {
 		size_t cap = a->cap ? a->cap * 2 : 16;
-		tt_admit_src *v = tt_realloc(a->v, a->cap * sizeof *v,
-					     cap * sizeof *v);
+		tt_admit_src *v =
+		    tt_realloc(a->v, a->cap * sizeof *v, cap * sizeof *v);
 		if (v == NULL)
 			return NULL;
 		a->v = v, a->cap = cap;
@@ -59,8 +59,7 @@ tether_status tt_admit_enter(tt_admit *a, const tt_peer *p)
 	}
 	source_key(p, key, sizeof key);
 	s = find(a, key);
-	if (s != NULL && a->max_per_source != 0 &&
-	    s->n >= a->max_per_source) {
+	if (s != NULL && a->max_per_source != 0 && s->n >= a->max_per_source) {
 		a->refused_source++;
 		return TETHER_E_BUSY;
 	}

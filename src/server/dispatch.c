@@ -145,9 +145,8 @@ static tether_status prepare_res(tether_call_ctx *ctx)
 	const tether_type_desc *t = ctx->pd->res;
 	uint32_t more = ctx->conn->max_record;
 
-	tether_arena_set_budget(ctx->arena,
-				tether_arena_used(ctx->arena) + ARENA_BASE +
-					more);
+	tether_arena_set_budget(ctx->arena, tether_arena_used(ctx->arena) +
+						ARENA_BASE + more);
 	if (is_void(t))
 		return TETHER_OK;
 	ctx->res = tether_arena_alloc(ctx->arena, t->size ? t->size : 1);
@@ -196,7 +195,7 @@ static void finish(tether_call_ctx *ctx, tether_status st)
 		(void)send_res(ctx, ctx->res);
 	else if (c->eng != NULL)
 		TT_IGNORE(tt_conn_reply_error(c->eng, ctx->call_id,
-					  wire_error(st), 0, 0));
+					      wire_error(st), 0, 0));
 	tt_rconn_kick(c);
 	ctx_free(ctx); /* may free c (transport gone, last reference) */
 }
@@ -218,15 +217,14 @@ static void invoke(tether_call_ctx *ctx)
 	tether_conn *c = ctx->conn;
 
 	if (ctx->ent->blocking && c->pool != NULL && c->loop != NULL) {
-		tether_status st = tt_io_pool_submit(c->pool, c->loop,
-						     work_invoke, work_done,
-						     ctx);
+		tether_status st = tt_io_pool_submit(
+		    c->pool, c->loop, work_invoke, work_done, ctx);
 		if (st != TETHER_OK)
 			finish(ctx, TETHER_E_SYSTEM_ERR); /* pool full */
 		return;
 	}
-	finish(ctx, ctx->pd->invoke(ctx, ctx->ent->handlers, ctx->arg,
-				    ctx->res));
+	finish(ctx,
+	       ctx->pd->invoke(ctx, ctx->ent->handlers, ctx->arg, ctx->res));
 }
 
 static void reply_error(tether_conn *c, uint64_t id, tether_status st,
@@ -248,8 +246,8 @@ void tt_dispatch(tether_conn *c, const tt_event *ev)
 		     &high);
 	if (ent == NULL) {
 		if (found_prog) /* RFC 5531 §9: lowest and highest served */
-			reply_error(c, ev->call_id, TETHER_E_PROG_MISMATCH,
-				    low, high);
+			reply_error(c, ev->call_id, TETHER_E_PROG_MISMATCH, low,
+				    high);
 		else
 			reply_error(c, ev->call_id, TETHER_E_PROG_UNAVAIL, 0,
 				    0);
@@ -275,7 +273,8 @@ void tt_dispatch(tether_conn *c, const tt_event *ev)
 	 * to the connection at its first call (here, on the loop thread), so
 	 * handlers on any thread read it without a lock. */
 	if (c->identity == NULL && c->io != NULL)
-		c->identity = tt_io_xport_take_identity(tt_io_conn_xport(c->io));
+		c->identity =
+		    tt_io_xport_take_identity(tt_io_conn_xport(c->io));
 	ctx->pd = pd, ctx->ent = ent;
 	ctx->null_proc = ev->call.proc == 0;
 	st = decode_args(ctx, ev);
@@ -337,7 +336,8 @@ static void run_posted_reply(void *arg)
 
 static bool off_loop(const tether_call_ctx *ctx)
 {
-	return ctx->conn->loop != NULL && !tt_io_loop_on_thread(ctx->conn->loop);
+	return ctx->conn->loop != NULL &&
+	       !tt_io_loop_on_thread(ctx->conn->loop);
 }
 
 static tether_status post_reply(tether_call_ctx *ctx, const void *res,
@@ -387,15 +387,14 @@ void tether_ctx_fail(tether_call_ctx *ctx, tether_status st)
 	if (ctx == NULL || !ctx->deferred)
 		return;
 	if (off_loop(ctx)) {
-		TT_IGNORE(post_reply(ctx, NULL,
-				     st == TETHER_OK ? TETHER_E_SYSTEM_ERR
-						     : st));
+		TT_IGNORE(post_reply(
+		    ctx, NULL, st == TETHER_OK ? TETHER_E_SYSTEM_ERR : st));
 		return;
 	}
 	c = ctx->conn;
 	if (c->eng != NULL)
 		TT_IGNORE(tt_conn_reply_error(c->eng, ctx->call_id,
-					  wire_error(st), 0, 0));
+					      wire_error(st), 0, 0));
 	tt_rconn_kick(c);
 	ctx_free(ctx);
 }

@@ -31,8 +31,8 @@ tether_status tt_reg_add(tt_registry *r, const tether_version_desc *vd,
 			return TETHER_E_INVAL;
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 4;
-		tt_reg_entry *v = tt_realloc(r->v, r->cap * sizeof *v,
-					     cap * sizeof *v);
+		tt_reg_entry *v =
+		    tt_realloc(r->v, r->cap * sizeof *v, cap * sizeof *v);
 		if (v == NULL)
 			return TETHER_E_NOMEM;
 		r->v = v, r->cap = cap;
@@ -94,8 +94,8 @@ void tt_rconn_kick(tether_conn *c)
 
 static void maybe_gone(tether_conn *c)
 {
-	if (c->transport_closed && atomic_load(&c->refs) == 0 && c->owner != NULL &&
-	    c->owner->gone != NULL)
+	if (c->transport_closed && atomic_load(&c->refs) == 0 &&
+	    c->owner != NULL && c->owner->gone != NULL)
 		c->owner->gone(c);
 }
 
@@ -128,9 +128,8 @@ static void complete_async(pend *p, tether_status st, void *res)
 		((tether_done_fn)p->done)(st, res, p->ud);
 }
 
-static tether_status decode_res(const tether_proc_desc *pd,
-				const uint8_t *body, size_t len,
-				tether_arena *arena, void *res)
+static tether_status decode_res(const tether_proc_desc *pd, const uint8_t *body,
+				size_t len, tether_arena *arena, void *res)
 {
 	tether_dec d;
 
@@ -170,7 +169,8 @@ static void on_reply(const tt_event *ev)
 		void *res = NULL;
 		size_t budget = 4096 + ev->body_len * 8;
 
-		if (st == TETHER_OK && tether_arena_new(budget, &a) != TETHER_OK)
+		if (st == TETHER_OK &&
+		    tether_arena_new(budget, &a) != TETHER_OK)
 			st = TETHER_E_NOMEM;
 		if (st == TETHER_OK && p->pd->res != NULL &&
 		    p->pd->res->size != 0) {
@@ -238,9 +238,8 @@ const tt_io_conn_cbs tt_rconn_io_cbs = {io_on_events, io_on_closed};
 
 /* ---- outbound calls ----------------------------------------------------- */
 
-tether_status tt_rconn_encode_args(const tether_proc_desc *pd,
-				   const void *arg, uint32_t max,
-				   tether_enc *e)
+tether_status tt_rconn_encode_args(const tether_proc_desc *pd, const void *arg,
+				   uint32_t max, tether_enc *e)
 {
 	tether_status st = TETHER_OK;
 
@@ -371,9 +370,9 @@ tether_status tether_call_async(tether_conn *c, const tether_proc_desc *pd,
 		uv_mutex_t *mu = tt_rconn_io_thread == c ? NULL : c->mu;
 		if (mu != NULL)
 			uv_mutex_lock(mu);
-		st = c->eng == NULL ? TETHER_E_CLOSED
-				    : start_call(c, pd, arg, NULL, 0,
-						 deadline_ms, p);
+		st = c->eng == NULL
+			 ? TETHER_E_CLOSED
+			 : start_call(c, pd, arg, NULL, 0, deadline_ms, p);
 		if (st == TETHER_OK && c->bx != NULL)
 			(void)tt_io_xport_flush(c->bx);
 		if (mu != NULL)

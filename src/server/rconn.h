@@ -71,16 +71,16 @@ struct tether_conn {
 	tt_budget *budget;   /* the server's; NULL for clients */
 	uint32_t max_record; /* budget of a handler's arena */
 	tt_io_loop *loop;    /* owning loop; NULL: blocking mode */
-	tt_io_conn *io;      /* libuv driver while attached */
-	uv_mutex_t *mu;      /* blocking mode: held while doing I/O */
+	tt_io_conn *io;	     /* libuv driver while attached */
+	uv_mutex_t *mu;	     /* blocking mode: held while doing I/O */
 	tt_io_xport *bx;     /* blocking mode transport (the client's) */
 	tether_peer_identity *identity; /* peer's (TLS, Unix), or NULL */
 	tt_peer peer;
-	atomic_uint refs;       /* contexts + tasks in flight to the loop */
-	bool transport_closed;  /* the driver is gone */
-	bool draining;          /* inside tt_rconn_drain */
-	tether_status status;   /* TT_EV_CLOSED status, OK before */
-	tether_call_ctx *ctxs;  /* live inbound contexts */
+	atomic_uint refs;      /* contexts + tasks in flight to the loop */
+	bool transport_closed; /* the driver is gone */
+	bool draining;	       /* inside tt_rconn_drain */
+	tether_status status;  /* TT_EV_CLOSED status, OK before */
+	tether_call_ctx *ctxs; /* live inbound contexts */
 	const tt_rconn_owner *owner;
 	void *owner_ud;
 	tether_conn *next, *prev; /* the owner's list */
@@ -135,8 +135,7 @@ tether_status tt_rconn_call_sync(tether_conn *c, const tether_proc_desc *pd,
 void tt_waiter_finish(tt_waiter *w, tether_status st);
 
 /* Encodes *arg (of pd's argument type) into a fresh buffer. */
-tether_status tt_rconn_encode_args(const tether_proc_desc *pd,
-				   const void *arg, uint32_t max,
-				   tether_enc *e);
+tether_status tt_rconn_encode_args(const tether_proc_desc *pd, const void *arg,
+				   uint32_t max, tether_enc *e);
 
 #endif /* TT_SERVER_RCONN_H */

@@ -60,18 +60,18 @@ struct tether_server {
 	sloop *loops;
 	unsigned nloops;
 	tt_io_pool *pool;
-	tt_tls_ctx *tls;   /* for tls:// listeners; NULL without a config */
-	uint32_t hs_ms;    /* probe + handshake deadline */
+	tt_tls_ctx *tls; /* for tls:// listeners; NULL without a config */
+	uint32_t hs_ms;	 /* probe + handshake deadline */
 	uv_mutex_t mu;
 	uv_cond_t cv;
-	unsigned nconns; /* open transports (mu) */
+	unsigned nconns;   /* open transports (mu) */
 	uint64_t accepted; /* admitted connections (mu) */
-	tt_admit admit;   /* connection caps (mu) */
-	tt_budget budget; /* memory of calls in flight, all connections */
+	tt_admit admit;	   /* connection caps (mu) */
+	tt_budget budget;  /* memory of calls in flight, all connections */
 	int state;
 	unsigned rr;
 	uint32_t xid_seed;
-	bool listening; /* listener polls live on loop 0 */
+	bool listening;	       /* listener polls live on loop 0 */
 	bool run_mode, in_run; /* in_run: loop 0 is in tether_server_run (mu) */
 };
 
@@ -254,8 +254,8 @@ unsigned tether_server_connections(tether_server *s)
 	return n;
 }
 
-tether_status tether_server_stats(tether_server *s,
-				  tether_server_counters *out, size_t size)
+tether_status tether_server_stats(tether_server *s, tether_server_counters *out,
+				  size_t size)
 {
 	tether_server_counters v;
 
@@ -334,8 +334,7 @@ static tether_status conn_io(sloop *sl, tether_conn *c, int fd, bool tls)
 	return TETHER_OK;
 }
 
-static tether_status conn_open(sloop *sl, int fd, bool tls,
-			       const tt_peer *peer)
+static tether_status conn_open(sloop *sl, int fd, bool tls, const tt_peer *peer)
 {
 	tether_server *s = sl->s;
 	tt_conn_opts co = s->o.conn;
@@ -389,7 +388,8 @@ static void accept_task(void *arg)
 		admitted = tt_admit_enter(&s->admit, &a->peer) == TETHER_OK;
 	s->accepted += admitted;
 	uv_mutex_unlock(&s->mu);
-	if (admitted && conn_open(a->sl, a->fd, a->tls, &a->peer) != TETHER_OK) {
+	if (admitted &&
+	    conn_open(a->sl, a->fd, a->tls, &a->peer) != TETHER_OK) {
 		uv_mutex_lock(&s->mu);
 		tt_admit_leave(&s->admit, &a->peer);
 		uv_mutex_unlock(&s->mu);
@@ -400,8 +400,7 @@ static void accept_task(void *arg)
 	tt_free(a, sizeof *a);
 }
 
-static void hand_off(tether_server *s, int fd, bool tls,
-		     const tt_peer *peer)
+static void hand_off(tether_server *s, int fd, bool tls, const tt_peer *peer)
 {
 	accepted *a = tt_alloc(sizeof *a);
 
@@ -578,8 +577,7 @@ static bool wait_conns(tether_server *s, uint32_t ms)
 		uint64_t now = tt_io_now_ms();
 		if (now >= end)
 			break;
-		(void)uv_cond_timedwait(&s->cv, &s->mu,
-					(end - now) * 1000000u);
+		(void)uv_cond_timedwait(&s->cv, &s->mu, (end - now) * 1000000u);
 	}
 	none = s->nconns == 0;
 	uv_mutex_unlock(&s->mu);

@@ -38,8 +38,7 @@ static tether_status dec_sub(tether_dec *d, void *v)
 	return st != TETHER_OK ? st : tether_dec_uint(d, &a->size);
 }
 
-static const tether_type_desc t_void = {.name = "void",
-					.kind = TETHER_T_VOID};
+static const tether_type_desc t_void = {.name = "void", .kind = TETHER_T_VOID};
 static const tether_type_desc t_bytes = {.name = "tp_bytes",
 					 .kind = TETHER_T_OPAQUE,
 					 .size = sizeof(tp_bytes),
@@ -108,33 +107,36 @@ static tether_status inv_notify(tether_call_ctx *ctx, const void *h,
 	}
 
 static const tether_proc_desc v1_procs[] = {
-	PROC("PING", 1, 0, &t_void, &t_void, NULL),
-	PROC("ECHO", 1, TP_ECHO, &t_bytes, &t_bytes, inv_echo),
-	PROC("SLOW", 1, TP_SLOW, &t_uint, &t_uint, inv_slow),
-	PROC("SUBSCRIBE", 1, TP_SUBSCRIBE, &t_sub, &t_uint, inv_sub),
-	PROC("WHOAMI", 1, TP_WHOAMI, &t_void, &t_uint, inv_whoami),
-	PROC("HOLD", 1, TP_HOLD, &t_uint, &t_uint, inv_hold),
-	PROC("FIRE", 1, TP_FIRE, &t_uint, &t_uint, inv_fire),
+    PROC("PING", 1, 0, &t_void, &t_void, NULL),
+    PROC("ECHO", 1, TP_ECHO, &t_bytes, &t_bytes, inv_echo),
+    PROC("SLOW", 1, TP_SLOW, &t_uint, &t_uint, inv_slow),
+    PROC("SUBSCRIBE", 1, TP_SUBSCRIBE, &t_sub, &t_uint, inv_sub),
+    PROC("WHOAMI", 1, TP_WHOAMI, &t_void, &t_uint, inv_whoami),
+    PROC("HOLD", 1, TP_HOLD, &t_uint, &t_uint, inv_hold),
+    PROC("FIRE", 1, TP_FIRE, &t_uint, &t_uint, inv_fire),
 };
 
 static const tether_proc_desc v2_procs[] = {
-	PROC("PING", 2, 0, &t_void, &t_void, NULL),
-	PROC("ECHO", 2, TP_ECHO, &t_bytes, &t_bytes, inv_echo),
-	PROC("SLOW", 2, TP_SLOW, &t_uint, &t_uint, inv_slow),
+    PROC("PING", 2, 0, &t_void, &t_void, NULL),
+    PROC("ECHO", 2, TP_ECHO, &t_bytes, &t_bytes, inv_echo),
+    PROC("SLOW", 2, TP_SLOW, &t_uint, &t_uint, inv_slow),
 };
 
 static const tether_proc_desc cb_procs[] = {
-	{"CB_PING", TP_CB_PROG, 1, 0, &t_void, &t_void, NULL, NULL},
-	{"NOTIFY", TP_CB_PROG, 1, 1, &t_bytes, &t_uint, inv_notify, NULL},
+    {"CB_PING", TP_CB_PROG, 1, 0, &t_void, &t_void, NULL, NULL},
+    {"NOTIFY", TP_CB_PROG, 1, 1, &t_bytes, &t_uint, inv_notify, NULL},
 };
 
-const tether_version_desc tp_v1 = {"TP_PROG", "TP_V1", TP_PROG, 1, v1_procs,
-				   sizeof v1_procs / sizeof v1_procs[0]};
-const tether_version_desc tp_v2 = {"TP_PROG", "TP_V2", TP_PROG, 2, v2_procs,
-				   sizeof v2_procs / sizeof v2_procs[0]};
-const tether_version_desc tp_cb_v1 = {"TP_CB_PROG", "TP_CB_V1", TP_CB_PROG, 1,
-				      cb_procs,
-				      sizeof cb_procs / sizeof cb_procs[0]};
+const tether_version_desc tp_v1 = {
+    "TP_PROG", "TP_V1",	 TP_PROG,
+    1,	       v1_procs, sizeof v1_procs / sizeof v1_procs[0]};
+const tether_version_desc tp_v2 = {
+    "TP_PROG", "TP_V2",	 TP_PROG,
+    2,	       v2_procs, sizeof v2_procs / sizeof v2_procs[0]};
+const tether_version_desc tp_cb_v1 = {
+    "TP_CB_PROG", "TP_CB_V1",
+    TP_CB_PROG,	  1,
+    cb_procs,	  sizeof cb_procs / sizeof cb_procs[0]};
 
 const tether_proc_desc *const tp_echo_pd = &v1_procs[1];
 const tether_proc_desc *const tp_slow_pd = &v1_procs[2];
@@ -145,13 +147,12 @@ const tether_proc_desc *const tp_fire_pd = &v1_procs[6];
 const tether_proc_desc *const tp_notify_pd = &cb_procs[1];
 const tether_proc_desc *const tp_v2_slow_pd = &v2_procs[2];
 
-const tether_proc_desc tp_bad_args_pd = PROC("ECHO", 1, TP_ECHO, &t_uint,
-					     &t_bytes, NULL);
-const tether_proc_desc tp_no_proc_pd = PROC("NOPE", 1, 99, &t_void, &t_void,
-					    NULL);
-const tether_proc_desc tp_no_vers_pd = PROC("ECHO", 9, TP_ECHO, &t_bytes,
-					    &t_bytes, NULL);
-const tether_proc_desc tp_no_prog_pd = {"X", 0x3fffffffu, 1, 1, &t_bytes,
-					&t_bytes, NULL, NULL};
-const tether_proc_desc tp_ping_pd = PROC("PING", 1, 0, &t_void, &t_void,
-					 NULL);
+const tether_proc_desc tp_bad_args_pd =
+    PROC("ECHO", 1, TP_ECHO, &t_uint, &t_bytes, NULL);
+const tether_proc_desc tp_no_proc_pd =
+    PROC("NOPE", 1, 99, &t_void, &t_void, NULL);
+const tether_proc_desc tp_no_vers_pd =
+    PROC("ECHO", 9, TP_ECHO, &t_bytes, &t_bytes, NULL);
+const tether_proc_desc tp_no_prog_pd = {"X",	  0x3fffffffu, 1,    1,
+					&t_bytes, &t_bytes,    NULL, NULL};
+const tether_proc_desc tp_ping_pd = PROC("PING", 1, 0, &t_void, &t_void, NULL);

@@ -15,12 +15,12 @@
 #define TP_CB_PROG 0x20000F03u
 
 enum {
-	TP_ECHO = 1,      /* bytes -> bytes */
-	TP_SLOW = 2,      /* uint ms -> uint (sleeps: blocking handler, v2) */
+	TP_ECHO = 1,	  /* bytes -> bytes */
+	TP_SLOW = 2,	  /* uint ms -> uint (sleeps: blocking handler, v2) */
 	TP_SUBSCRIBE = 3, /* sub_args -> uint callbacks answered */
-	TP_WHOAMI = 4,    /* void -> uint uid (0xFFFFFFFF: no credentials) */
-	TP_HOLD = 5,      /* uint ms -> uint: deferred, replied from a thread */
-	TP_FIRE = 6       /* uint size -> uint: one callback, replies at once */
+	TP_WHOAMI = 4,	  /* void -> uint uid (0xFFFFFFFF: no credentials) */
+	TP_HOLD = 5,	  /* uint ms -> uint: deferred, replied from a thread */
+	TP_FIRE = 6	  /* uint size -> uint: one callback, replies at once */
 };
 
 typedef struct tp_bytes {
@@ -52,12 +52,15 @@ typedef struct tp_cb_handlers {
  * registered blocking), and the callback program. */
 extern const tether_version_desc tp_v1, tp_v2, tp_cb_v1;
 /* Single procedures for direct calls. */
-extern const tether_proc_desc *const tp_echo_pd, *const tp_slow_pd,
-	*const tp_sub_pd, *const tp_whoami_pd, *const tp_hold_pd,
-	*const tp_notify_pd, *const tp_v2_slow_pd, *const tp_fire_pd;
+extern const tether_proc_desc *const tp_echo_pd,
+    *const tp_slow_pd, *const tp_sub_pd, *const tp_whoami_pd,
+					     *const tp_hold_pd,
+						 *const tp_notify_pd,
+						     *const tp_v2_slow_pd,
+							 *const tp_fire_pd;
 /* A uint-argument ECHO: its arguments cannot decode as bytes
  * (GARBAGE_ARGS), and procedure/version/program variants for errors. */
 extern const tether_proc_desc tp_bad_args_pd, tp_no_proc_pd, tp_no_vers_pd,
-	tp_no_prog_pd, tp_ping_pd;
+    tp_no_prog_pd, tp_ping_pd;
 
 #endif

@@ -46,28 +46,30 @@ static void test_parse_good(void **state)
 static void test_parse_bad(void **state)
 {
 	static const char *bad[] = {
-		"",
-		"tcp://",
-		"tcp://127.0.0.1",
-		"tcp://127.0.0.1:",
-		"tcp://:80",
-		"tcp://127.0.0.1:65536",
-		"tcp://127.0.0.1:123456",
-		"tcp://127.0.0.1:-1",
-		"tcp://127.0.0.1:80x",
-		"tcp://::1:80",
-		"tcp://[::1:80",
-		"tcp://[::1]80",
-		"tcp://[]:80",
-		"tcp://a b:80",
-		"tcp://user@host:80",
-		"tcp://host/x:80",
-		"udp://127.0.0.1:80",
-		"TCP://127.0.0.1:80",
-		"unix:",
-		"unix:relative/path",
-		"unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		"127.0.0.1:80",
+	    "",
+	    "tcp://",
+	    "tcp://127.0.0.1",
+	    "tcp://127.0.0.1:",
+	    "tcp://:80",
+	    "tcp://127.0.0.1:65536",
+	    "tcp://127.0.0.1:123456",
+	    "tcp://127.0.0.1:-1",
+	    "tcp://127.0.0.1:80x",
+	    "tcp://::1:80",
+	    "tcp://[::1:80",
+	    "tcp://[::1]80",
+	    "tcp://[]:80",
+	    "tcp://a b:80",
+	    "tcp://user@host:80",
+	    "tcp://host/x:80",
+	    "udp://127.0.0.1:80",
+	    "TCP://127.0.0.1:80",
+	    "unix:",
+	    "unix:relative/path",
+	    "unix:/"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	    "127.0.0.1:80",
 	};
 	tt_endpoint ep;
 	(void)state;
@@ -134,9 +136,9 @@ static void test_sockets(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_good),
-		cmocka_unit_test(test_parse_bad),
-		cmocka_unit_test(test_sockets),
+	    cmocka_unit_test(test_parse_good),
+	    cmocka_unit_test(test_parse_bad),
+	    cmocka_unit_test(test_sockets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

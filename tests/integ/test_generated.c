@@ -90,8 +90,8 @@ static void sub_pump(sub *s)
 	}
 }
 
-static tether_status subscribe_h(tether_call_ctx *ctx,
-				 const subscribe_args *a, uint32_t *r)
+static tether_status subscribe_h(tether_call_ctx *ctx, const subscribe_args *a,
+				 uint32_t *r)
 {
 	sub *s;
 	if (a->count == 0) {
@@ -145,9 +145,9 @@ static int setup(void **state)
 	assert_int_equal(tether_server_listen(f->s, path), TETHER_OK);
 	assert_int_equal(tether_server_endpoint(f->s, 0, f->tcp, sizeof f->tcp),
 			 TETHER_OK);
-	assert_int_equal(tether_server_endpoint(f->s, 1, f->unix_ep,
-						sizeof f->unix_ep),
-			 TETHER_OK);
+	assert_int_equal(
+	    tether_server_endpoint(f->s, 1, f->unix_ep, sizeof f->unix_ep),
+	    TETHER_OK);
 	assert_int_equal(tether_server_start(f->s), TETHER_OK);
 	*state = f;
 	return 0;
@@ -229,9 +229,9 @@ static void test_async_stubs(void **state)
 			 TETHER_OK);
 	assert_int_equal(tether_client_start(c), TETHER_OK);
 	for (int i = 0; i < 16; i++)
-		assert_int_equal(echo_1_async(tether_client_conn(c), &in, 0,
-					      echoed, &w),
-				 TETHER_OK);
+		assert_int_equal(
+		    echo_1_async(tether_client_conn(c), &in, 0, echoed, &w),
+		    TETHER_OK);
 	pthread_mutex_lock(&w.mu);
 	while (w.done < 16 && now_ms() < end) {
 		struct timespec ts;
@@ -252,9 +252,8 @@ static void callbacks(const char *ep, bool loop_mode)
 	uint32_t answered = 0;
 
 	assert_int_equal(tether_client_connect(ep, NULL, &c), TETHER_OK);
-	assert_int_equal(notify_cb_prog_1_register_client(c, &cb_handlers,
-							  NULL),
-			 TETHER_OK);
+	assert_int_equal(
+	    notify_cb_prog_1_register_client(c, &cb_handlers, NULL), TETHER_OK);
 	if (loop_mode)
 		assert_int_equal(tether_client_start(c), TETHER_OK);
 	assert_int_equal(subscribe_1(c, &args, &answered, NULL, 60000),
@@ -273,14 +272,12 @@ static void test_callbacks_generated(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_echo_stubs, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_null_procedures, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_async_stubs, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_callbacks_generated, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(test_echo_stubs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_null_procedures, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_async_stubs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_callbacks_generated, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

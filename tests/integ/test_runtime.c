@@ -111,8 +111,8 @@ static void sub_pump(sub_state *s)
 {
 	while (s->sent < s->count) {
 		tether_status st = tether_call_async(
-			tether_ctx_conn(s->ctx), tp_notify_pd, &s->payload, 0,
-			(tether_generic_fn)sub_done, s);
+		    tether_ctx_conn(s->ctx), tp_notify_pd, &s->payload, 0,
+		    (tether_generic_fn)sub_done, s);
 		if (st == TETHER_E_BUSY && s->sent > s->done)
 			break;
 		s->sent++;
@@ -156,8 +156,8 @@ static tether_status h_whoami(tether_call_ctx *ctx, uint32_t *r)
 {
 	uint32_t uid;
 	*r = tether_ctx_peer_cred(ctx, &uid, NULL, NULL) == TETHER_OK
-		     ? uid
-		     : 0xFFFFFFFFu;
+		 ? uid
+		 : 0xFFFFFFFFu;
 	return TETHER_OK;
 }
 
@@ -212,8 +212,8 @@ static tether_status h_fire(tether_call_ctx *ctx, const uint32_t *size,
 {
 	static uint8_t bytes[64];
 	tp_bytes b = {*size < sizeof bytes ? *size : sizeof bytes, bytes};
-	*r = (uint32_t)tether_call_async(tether_ctx_conn(ctx), tp_notify_pd,
-					 &b, 300, (tether_generic_fn)fire_done,
+	*r = (uint32_t)tether_call_async(tether_ctx_conn(ctx), tp_notify_pd, &b,
+					 300, (tether_generic_fn)fire_done,
 					 NULL);
 	return TETHER_OK;
 }
@@ -248,17 +248,17 @@ static void server_up(fixture *f, tether_server_opts *o)
 	assert_int_equal(tether_server_new(o, &f->s), TETHER_OK);
 	assert_int_equal(tether_server_register(f->s, &tp_v1, &handlers, NULL),
 			 TETHER_OK);
-	assert_int_equal(tether_server_register_blocking(f->s, &tp_v2,
-							 &handlers, NULL),
-			 TETHER_OK);
+	assert_int_equal(
+	    tether_server_register_blocking(f->s, &tp_v2, &handlers, NULL),
+	    TETHER_OK);
 	assert_int_equal(tether_server_listen(f->s, "tcp://127.0.0.1:0"),
 			 TETHER_OK);
 	assert_int_equal(tether_server_listen(f->s, path), TETHER_OK);
 	assert_int_equal(tether_server_endpoint(f->s, 0, f->tcp, sizeof f->tcp),
 			 TETHER_OK);
-	assert_int_equal(tether_server_endpoint(f->s, 1, f->unix_ep,
-						sizeof f->unix_ep),
-			 TETHER_OK);
+	assert_int_equal(
+	    tether_server_endpoint(f->s, 1, f->unix_ep, sizeof f->unix_ep),
+	    TETHER_OK);
 	assert_int_equal(tether_server_start(f->s), TETHER_OK);
 }
 
@@ -565,16 +565,16 @@ static void test_server_killed(void **state)
 		uint32_t ms = 5000, r;
 		uint64_t t0 = now_ms();
 		assert_int_equal(pthread_create(&t, NULL, killer, &pid), 0);
-		assert_int_equal(tether_call(c, tp_v2_slow_pd, &ms, &r, NULL,
-					     10000),
-				 TETHER_E_CLOSED);
+		assert_int_equal(
+		    tether_call(c, tp_v2_slow_pd, &ms, &r, NULL, 10000),
+		    TETHER_E_CLOSED);
 		assert_true(now_ms() - t0 < 4000);
 		pthread_join(t, NULL);
 		assert_int_equal(tether_client_status(c), TETHER_E_CLOSED);
 		/* Later calls fail at once with the same status. */
-		assert_int_equal(tether_call(c, tp_v2_slow_pd, &ms, &r, NULL,
-					     1000),
-				 TETHER_E_CLOSED);
+		assert_int_equal(
+		    tether_call(c, tp_v2_slow_pd, &ms, &r, NULL, 1000),
+		    TETHER_E_CLOSED);
 		tether_client_free(c);
 	}
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
@@ -606,8 +606,8 @@ static void test_async_64(void **state)
 	fixture *f = *state;
 	tether_client_opts *o;
 	tether_client *c;
-	async_state s = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-			 0, 0};
+	async_state s = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0,
+			 0};
 	uint8_t buf[100];
 	tp_bytes in = {100, buf}, out;
 	tether_arena *a;
@@ -620,11 +620,10 @@ static void test_async_64(void **state)
 	tether_client_opts_free(o);
 	assert_int_equal(tether_client_start(c), TETHER_OK);
 	for (int i = 0; i < 64; i++)
-		assert_int_equal(tether_call_async(tether_client_conn(c),
-						   tp_echo_pd, &in, 0,
-						   (tether_generic_fn)async_done,
-						   &s),
-				 TETHER_OK);
+		assert_int_equal(
+		    tether_call_async(tether_client_conn(c), tp_echo_pd, &in, 0,
+				      (tether_generic_fn)async_done, &s),
+		    TETHER_OK);
 	pthread_mutex_lock(&s.mu);
 	while (s.done < 64 && now_ms() < end) {
 		struct timespec ts;
@@ -667,8 +666,8 @@ static void test_client_modes(void **state)
 {
 	fixture *f = *state;
 	tether_client *c = connect_ok(f->tcp);
-	async_state s = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-			 0, 0};
+	async_state s = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0,
+			 0};
 	uint8_t buf[100];
 	tp_bytes in = {100, buf}, out;
 	tether_arena *a;
@@ -676,11 +675,10 @@ static void test_client_modes(void **state)
 	memset(buf, 0x33, sizeof buf);
 	assert_int_equal(tether_arena_new(1 << 16, &a), TETHER_OK);
 	for (int i = 0; i < 8; i++)
-		assert_int_equal(tether_call_async(tether_client_conn(c),
-						   tp_echo_pd, &in, 0,
-						   (tether_generic_fn)async_done,
-						   &s),
-				 TETHER_OK);
+		assert_int_equal(
+		    tether_call_async(tether_client_conn(c), tp_echo_pd, &in, 0,
+				      (tether_generic_fn)async_done, &s),
+		    TETHER_OK);
 	assert_int_equal(s.done, 0); /* nobody did I/O yet */
 	for (int i = 0; i < 100 && s.done < 8; i++)
 		assert_int_equal(tether_client_poll(c, 20), TETHER_OK);
@@ -689,11 +687,10 @@ static void test_client_modes(void **state)
 	assert_int_equal(tether_client_start(c), TETHER_OK);
 	assert_int_equal(tether_client_poll(c, 0), TETHER_E_STATE);
 	for (int i = 0; i < 8; i++)
-		assert_int_equal(tether_call_async(tether_client_conn(c),
-						   tp_echo_pd, &in, 0,
-						   (tether_generic_fn)async_done,
-						   &s),
-				 TETHER_OK);
+		assert_int_equal(
+		    tether_call_async(tether_client_conn(c), tp_echo_pd, &in, 0,
+				      (tether_generic_fn)async_done, &s),
+		    TETHER_OK);
 	wait_done(&s, 16, 5000);
 	assert_int_equal(s.ok, 16);
 	assert_int_equal(tether_client_stop(c), TETHER_OK);
@@ -714,18 +711,17 @@ static void test_client_modes(void **state)
 static void test_free_completes(void **state)
 {
 	fixture *f = *state;
-	async_state s = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-			 0, 0};
+	async_state s = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0,
+			 0};
 	uint32_t ms = 300;
 	for (int mode = 0; mode < 2; mode++) {
 		tether_client *c = connect_ok(f->tcp);
 		if (mode == 1)
 			assert_int_equal(tether_client_start(c), TETHER_OK);
-		assert_int_equal(tether_call_async(tether_client_conn(c),
-						   tp_v2_slow_pd, &ms, 0,
-						   (tether_generic_fn)async_done,
-						   &s),
-				 TETHER_OK);
+		assert_int_equal(
+		    tether_call_async(tether_client_conn(c), tp_v2_slow_pd, &ms,
+				      0, (tether_generic_fn)async_done, &s),
+		    TETHER_OK);
 		tether_client_free(c);
 		assert_int_equal(s.done, mode + 1);
 	}
@@ -740,12 +736,12 @@ static void callbacks(const char *ep, uint32_t n)
 	tp_sub_args args = {n, 16};
 	uint32_t answered = 0;
 
-	assert_int_equal(tether_client_register(c, &tp_cb_v1, &cb_handlers,
-						NULL),
-			 TETHER_OK);
-	assert_int_equal(tether_call(c, tp_sub_pd, &args, &answered, NULL,
-				     60000),
-			 TETHER_OK);
+	assert_int_equal(
+	    tether_client_register(c, &tp_cb_v1, &cb_handlers, NULL),
+	    TETHER_OK);
+	assert_int_equal(
+	    tether_call(c, tp_sub_pd, &args, &answered, NULL, 60000),
+	    TETHER_OK);
 	assert_int_equal(answered, n);
 	tether_client_free(c);
 }
@@ -768,9 +764,9 @@ static void test_callbacks_unregistered(void **state)
 	tether_client *c = connect_ok(f->tcp);
 	tp_sub_args args = {5, 4};
 	uint32_t answered = 99;
-	assert_int_equal(tether_call(c, tp_sub_pd, &args, &answered, NULL,
-				     10000),
-			 TETHER_OK);
+	assert_int_equal(
+	    tether_call(c, tp_sub_pd, &args, &answered, NULL, 10000),
+	    TETHER_OK);
 	assert_int_equal(answered, 0);
 	tether_client_free(c);
 }
@@ -880,8 +876,9 @@ static void connection_cap(bool per_source)
 	for (int i = 0; i < 3; i++) {
 		c[i] = connect_ok(f.tcp);
 		/* One at a time so the first two are counted first. */
-		for (int k = 0; k < 100 && i < 2 &&
-				tether_server_connections(f.s) != (unsigned)i + 1;
+		for (int k = 0;
+		     k < 100 && i < 2 &&
+		     tether_server_connections(f.s) != (unsigned)i + 1;
 		     k++)
 			sleep_ms(5);
 	}
@@ -898,10 +895,10 @@ static void connection_cap(bool per_source)
 				 TETHER_OK);
 		assert_int_equal(k.accepted, 2);
 		assert_int_equal(k.open, 2);
-		assert_int_equal(per_source ? k.refused_source : k.refused_total,
-				 1);
-		assert_int_equal(per_source ? k.refused_total : k.refused_source,
-				 0);
+		assert_int_equal(
+		    per_source ? k.refused_source : k.refused_total, 1);
+		assert_int_equal(
+		    per_source ? k.refused_total : k.refused_source, 0);
 	}
 	for (int i = 0; i < 3; i++)
 		tether_client_free(c[i]);
@@ -915,8 +912,7 @@ static void connection_cap(bool per_source)
 	if (per_source) {
 		/* Another source (a Unix peer) is counted apart. */
 		c[0] = connect_ok(f.unix_ep);
-		assert_int_equal(tether_call(c[0], tp_echo_pd, &in, &out, a,
-					     0),
+		assert_int_equal(tether_call(c[0], tp_echo_pd, &in, &out, a, 0),
 				 TETHER_OK);
 		tether_client_free(c[0]);
 	}
@@ -983,8 +979,7 @@ static void test_idle_footprint(void **state)
 		sleep_ms(5);
 	assert_int_equal(tether_server_connections(f->s), N);
 	per_conn = (g_bytes - before) / N;
-	print_message("idle connection: %ld bytes of library heap\n",
-		      per_conn);
+	print_message("idle connection: %ld bytes of library heap\n", per_conn);
 	assert_true(per_conn > 0);
 	assert_true(per_conn <= 16 * 1024);
 	for (int i = 0; i < N; i++)
@@ -1013,23 +1008,23 @@ static void test_idle_then_deadlines(void **state)
 	tether_server_opts_free(o);
 	for (int mode = 0; mode < 2; mode++) {
 		c = connect_ok(f.tcp);
-		assert_int_equal(tether_client_register(c, &tp_cb_v1,
-							&cb_handlers, NULL),
-				 TETHER_OK);
+		assert_int_equal(
+		    tether_client_register(c, &tp_cb_v1, &cb_handlers, NULL),
+		    TETHER_OK);
 		if (mode == 1)
 			assert_int_equal(tether_client_start(c), TETHER_OK);
-		assert_int_equal(tether_call(c, tp_v2_slow_pd, &ms, &r, NULL,
-					     600),
-				 TETHER_OK);
+		assert_int_equal(
+		    tether_call(c, tp_v2_slow_pd, &ms, &r, NULL, 600),
+		    TETHER_OK);
 		sleep_ms(900); /* idle longer than every deadline below */
-		assert_int_equal(tether_call(c, tp_v2_slow_pd, &ms, &r, NULL,
-					     600),
-				 TETHER_OK);
+		assert_int_equal(
+		    tether_call(c, tp_v2_slow_pd, &ms, &r, NULL, 600),
+		    TETHER_OK);
 		assert_int_equal(r, 100);
 		sleep_ms(900);
-		assert_int_equal(tether_call(c, tp_sub_pd, &args, &answered,
-					     NULL, 5000),
-				 TETHER_OK);
+		assert_int_equal(
+		    tether_call(c, tp_sub_pd, &args, &answered, NULL, 5000),
+		    TETHER_OK);
 		assert_int_equal(answered, 50);
 		tether_client_free(c);
 	}
@@ -1044,9 +1039,9 @@ static void test_callback_with_reply(void **state)
 	tether_client *c = connect_ok(f->unix_ep);
 	uint32_t size = 16, r = 99;
 
-	assert_int_equal(tether_client_register(c, &tp_cb_v1, &cb_handlers,
-						NULL),
-			 TETHER_OK);
+	assert_int_equal(
+	    tether_client_register(c, &tp_cb_v1, &cb_handlers, NULL),
+	    TETHER_OK);
 	for (int i = 0; i < 5; i++) {
 		g_fire_status = -1;
 		assert_int_equal(tether_call(c, tp_fire_pd, &size, &r, NULL, 0),
@@ -1070,9 +1065,8 @@ static void test_call_memory_budget(void **state)
 	tether_client *c;
 	tether_arena *a;
 	size_t big = 100 * 1024;
-	tp_bytes small = {1000, calloc(1, 1000)}, large = {(uint32_t)big,
-							   calloc(1, big)},
-		 out;
+	tp_bytes small = {1000, calloc(1, 1000)},
+		 large = {(uint32_t)big, calloc(1, big)}, out;
 	(void)state;
 
 	assert_int_equal(tether_server_opts_new(&o), TETHER_OK);
@@ -1123,8 +1117,8 @@ static void test_inbound_backpressure(void **state)
 	tether_server_opts *so;
 	tether_client_opts *co;
 	tether_client *c;
-	async_state s = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-			 0, 0};
+	async_state s = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0,
+			 0};
 	uint32_t ms = 2;
 	(void)state;
 
@@ -1140,11 +1134,10 @@ static void test_inbound_backpressure(void **state)
 	tether_client_opts_free(co);
 	assert_int_equal(tether_client_start(c), TETHER_OK);
 	for (int i = 0; i < 100; i++)
-		assert_int_equal(tether_call_async(tether_client_conn(c),
-						   tp_v2_slow_pd, &ms, 10000,
-						   (tether_generic_fn)slow_done,
-						   &s),
-				 TETHER_OK);
+		assert_int_equal(
+		    tether_call_async(tether_client_conn(c), tp_v2_slow_pd, &ms,
+				      10000, (tether_generic_fn)slow_done, &s),
+		    TETHER_OK);
 	wait_done(&s, 100, 15000);
 	assert_int_equal(s.done, 100);
 	assert_int_equal(s.ok, 100);
@@ -1394,43 +1387,40 @@ static void test_server_run(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_echo_tcp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_echo_unix, setup,
-						teardown),
-		cmocka_unit_test(test_echo_ipv6),
-		cmocka_unit_test_setup_teardown(test_rpc_errors, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_rpcvers3, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_server_killed),
-		cmocka_unit_test_setup_teardown(test_async_64, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_client_modes, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_free_completes, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_callbacks_tcp, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_callbacks_unix, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_callbacks_unregistered,
-						setup, teardown),
-		cmocka_unit_test(test_black_hole),
-		cmocka_unit_test_setup_teardown(test_peercred, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_callback_with_reply, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_alloc_failures, setup,
-						teardown),
-		cmocka_unit_test(test_max_connections),
-		cmocka_unit_test(test_call_memory_budget),
-		cmocka_unit_test(test_inbound_backpressure),
-		cmocka_unit_test(test_idle_then_deadlines),
-		cmocka_unit_test_setup_teardown(test_idle_footprint, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_deferred_other_thread,
-						setup, teardown),
-		cmocka_unit_test(test_graceful_stop),
-		cmocka_unit_test(test_server_run),
+	    cmocka_unit_test_setup_teardown(test_echo_tcp, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_echo_unix, setup, teardown),
+	    cmocka_unit_test(test_echo_ipv6),
+	    cmocka_unit_test_setup_teardown(test_rpc_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rpcvers3, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
+	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_server_killed),
+	    cmocka_unit_test_setup_teardown(test_async_64, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_client_modes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_free_completes, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_callbacks_tcp, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_callbacks_unix, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_callbacks_unregistered, setup,
+					    teardown),
+	    cmocka_unit_test(test_black_hole),
+	    cmocka_unit_test_setup_teardown(test_peercred, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_callback_with_reply, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_alloc_failures, setup,
+					    teardown),
+	    cmocka_unit_test(test_max_connections),
+	    cmocka_unit_test(test_call_memory_budget),
+	    cmocka_unit_test(test_inbound_backpressure),
+	    cmocka_unit_test(test_idle_then_deadlines),
+	    cmocka_unit_test_setup_teardown(test_idle_footprint, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_deferred_other_thread, setup,
+					    teardown),
+	    cmocka_unit_test(test_graceful_stop),
+	    cmocka_unit_test(test_server_run),
 	};
 	/* No SIG_IGN for SIGPIPE: the library must never raise it. */
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -105,7 +105,7 @@ static int group_setup(void **state)
 	if (tether_cert_opts_new(&o) != TETHER_OK)
 		return -1;
 	if (tether_cert_opts_set_common_name(o, "tether test CA") !=
-		    TETHER_OK ||
+		TETHER_OK ||
 	    tether_certs_make_ca(o, ca, cakey) != TETHER_OK) {
 		tether_cert_opts_free(o);
 		return -1;
@@ -122,10 +122,9 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	static const char *files[] = {"ca.crt",	   "ca.key",
-				      "server.crt",    "server.key",
-				      "elsewhere.crt", "elsewhere.key",
-				      "client.crt",    "client.key"};
+	static const char *files[] = {
+	    "ca.crt",	     "ca.key",	      "server.crt", "server.key",
+	    "elsewhere.crt", "elsewhere.key", "client.crt", "client.key"};
 	char p[128];
 	(void)state;
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
@@ -179,8 +178,8 @@ static void sub_pump(sub_state *s)
 {
 	while (s->sent < s->count) {
 		tether_status st = tether_call_async(
-			tether_ctx_conn(s->ctx), tp_notify_pd, &s->payload, 0,
-			(tether_generic_fn)sub_done, s);
+		    tether_ctx_conn(s->ctx), tp_notify_pd, &s->payload, 0,
+		    (tether_generic_fn)sub_done, s);
 		if (st == TETHER_E_BUSY && s->sent > s->done)
 			break;
 		s->sent++;
@@ -287,9 +286,9 @@ static void test_mutual_tls(void **state)
 				 TETHER_PEER_TLS);
 		assert_string_equal(tether_peer_identity_name(id), "localhost");
 	}
-	assert_int_equal(tether_client_register(c, &tp_cb_v1, &cb_handlers,
-						NULL),
-			 TETHER_OK);
+	assert_int_equal(
+	    tether_client_register(c, &tp_cb_v1, &cb_handlers, NULL),
+	    TETHER_OK);
 	assert_int_equal(tether_arena_new(4u << 20, &a), TETHER_OK);
 	assert_int_equal(tether_call(c, tp_echo_pd, &in, &out, a, 0),
 			 TETHER_OK);
@@ -358,9 +357,8 @@ static void test_refusals(void **state)
 			 TETHER_OK);
 	assert_int_equal(tether_server_listen(p, "tcp://127.0.0.1:0"),
 			 TETHER_OK);
-	assert_int_equal(tether_server_endpoint(p, 0, plain_ep,
-						sizeof plain_ep),
-			 TETHER_OK);
+	assert_int_equal(
+	    tether_server_endpoint(p, 0, plain_ep, sizeof plain_ep), TETHER_OK);
 	assert_int_equal(tether_server_start(p), TETHER_OK);
 	{
 		char tls[140];
@@ -410,9 +408,9 @@ static void test_handshake_deadline(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mutual_tls),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_handshake_deadline),
+	    cmocka_unit_test(test_mutual_tls),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_handshake_deadline),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
