@@ -32,12 +32,14 @@ static const char usage_text[] =
     "      Serves ECHO_PROG and NOTIFY_PROG until SIGINT or SIGTERM;\n"
     "      prints \"listening ENDPOINT\" once bound (port 0 picks one).\n"
     "  tether-bench call --connect ENDPOINT\n"
-    "                    --mode latency|throughput|callback\n"
+    "                    --mode latency|throughput|callback|blackhole\n"
     "                    --size BYTES --calls N [--depth D]\n"
     "                    [--cert F --key F --ca F]\n"
     "      latency: one blocking ECHO at a time; throughput: D async\n"
     "      ECHO calls in flight on one connection; callback: one\n"
-    "      SUBSCRIBE(N, BYTES) answered by N NOTIFY callbacks.\n"
+    "      SUBSCRIBE(N, BYTES) answered by N NOTIFY callbacks;\n"
+    "      blackhole: SUBSCRIBE but never answer a callback, and\n"
+    "      succeed only if the server cuts this connection off.\n"
     "      Prints one JSON line; exits non-zero on any failure.\n"
     "ENDPOINT: tcp://HOST:PORT, unix:/PATH (tls://HOST:PORT: not yet)\n";
 
@@ -445,6 +447,55 @@ static int run_callback(crun *r)
 	return 0;
 }
 
+/* Black-hole probe: NOTIFY_CB_PROG is registered but never answers
+ * (every callback is deferred and dropped). The server must give up on
+ * this connection (DESIGN §6: callback deadlines, cut off after repeated
+ * expiries) without blocking anything else. */
+static tether_status silent_h(tether_call_ctx *ctx, const notify_bytes *arg,
+			      uint32_t *res)
+{
+	crun *r = tether_ctx_userdata(ctx);
+
+	(void)arg, (void)res;
+	r->cb_seen++;
+	return TETHER_E_DEFERRED; /* and never tether_ctx_reply() */
+}
+
+static const notify_cb_prog_1_handlers silent_handlers = {
+    .notify_cb_ping = cb_ping_h,
+    .notify = silent_h,
+};
+
+static int run_blackhole(crun *r, uint64_t t0)
+{
+	subscribe_args a = {(uint32_t)r->o->calls, (uint32_t)r->o->size};
+	uint32_t answered = 0;
+	tether_status st;
+	int cut_off;
+
+	st = notify_cb_prog_1_register_client(r->c, &silent_handlers, r);
+	if (st != TETHER_OK)
+		return fail("register NOTIFY_CB_PROG", st);
+	st = subscribe_1(r->c, &a, &answered, r->arena, CALL_DEADLINE_MS);
+	/* Cut off (closed/reset), or answered with none of the callbacks. */
+	cut_off = st == TETHER_E_CLOSED || st == TETHER_E_RESET ||
+		  (st == TETHER_OK && answered == 0);
+	printf("{\"impl\":\"tether\",\"transport\":\"%s\",\"tls\":false,"
+	       "\"mode\":\"blackhole\",\"size\":%llu,\"calls\":%llu,"
+	       "\"callbacks_received\":%llu,\"outcome\":\"%s\","
+	       "\"answered\":%u,\"seconds\":%.3f}\n",
+	       r->o->ep.is_unix ? "unix" : "tcp",
+	       (unsigned long long)r->o->size, (unsigned long long)r->o->calls,
+	       (unsigned long long)r->cb_seen, tether_status_name(st),
+	       (unsigned)answered, (double)(bench_now_ns() - t0) / 1e9);
+	if (!cut_off)
+		fprintf(stderr,
+			"error: the server did not give up on a peer that "
+			"never answers callbacks: %s\n",
+			tether_strerror(st));
+	return cut_off ? 0 : 1;
+}
+
 static int client_setup(crun *r)
 {
 	tether_client_opts *co = NULL;
@@ -491,10 +542,12 @@ static int cmd_call(const opts *o)
 		rc = run_latency(&r);
 	else if (!strcmp(o->mode, "throughput"))
 		rc = run_throughput(&r);
+	else if (!strcmp(o->mode, "blackhole"))
+		rc = run_blackhole(&r, t0);
 	else
 		rc = run_callback(&r);
 	t1 = bench_now_ns();
-	if (rc == 0) {
+	if (rc == 0 && strcmp(o->mode, "blackhole") != 0) {
 		bench_result res = {
 		    .impl = "tether",
 		    .mode = o->mode,
@@ -525,10 +578,10 @@ out:
 static int parse_mode(opts *o, const char *v)
 {
 	if (strcmp(v, "latency") && strcmp(v, "throughput") &&
-	    strcmp(v, "callback")) {
+	    strcmp(v, "callback") && strcmp(v, "blackhole")) {
 		fprintf(stderr,
-			"error: --mode: expected latency, throughput or "
-			"callback, got '%s'\n",
+			"error: --mode: expected latency, throughput, "
+			"callback or blackhole, got '%s'\n",
 			v);
 		return -1;
 	}
@@ -608,7 +661,8 @@ static int check_opts(opts *o)
 	if (o->cmd[0] == 'c' && !strcmp(o->mode, "latency"))
 		o->depth = 1;
 	/* callback: the server picks how many are in flight; not known here */
-	if (o->cmd[0] == 'c' && !strcmp(o->mode, "callback"))
+	if (o->cmd[0] == 'c' &&
+	    (!strcmp(o->mode, "callback") || !strcmp(o->mode, "blackhole")))
 		o->depth = 0;
 	if (o->cmd[0] == 'c' && !strcmp(o->mode, "callback") &&
 	    o->calls > 0xffffffffu) {

@@ -4,7 +4,7 @@
 # echo programs (bench/tirpc), over loopback TCP and a Unix socket.
 #
 #   interop_bench.sh CASE TRANSPORT BINDIR
-# CASE: tirpc_to_tether | tether_to_tirpc | callback | cli; TRANSPORT: tcp | unix;
+# CASE: tirpc_to_tether | tether_to_tirpc | callback | blackhole | cli; TRANSPORT: tcp | unix;
 # BINDIR holds tether-bench, tirpc-echo-server and tirpc-echo-client.
 # Servers listen on a free port (port 0, announced on stdout) or a path in
 # a temporary folder; they are killed by pid on exit. Every client runs
@@ -132,6 +132,29 @@ callback() {
 	stop_server
 }
 
+# A client that never answers callbacks is cut off by the server after its
+# callback deadlines expire, while another client is served normally and
+# the server keeps serving afterwards (DESIGN §6, bench/notify.x).
+blackhole() {
+	start_server "$TB" serve --listen "$(listen_ep)" \
+		--callback-deadline-ms 300
+	timeout 60 "$TB" call --connect "$EP" --mode blackhole --size 64 \
+		--calls 1000 >"$TMP/bh.out" 2>"$TMP/bh.err" &
+	bh_pid=$!
+	out=$(timeout 60 "$TB" call --connect "$EP" --mode latency --size 64 \
+		--calls 2000) || fail "echo beside a black-hole client"
+	check_line "$out" tether latency 64 2000
+	bh_rc=0
+	wait $bh_pid || bh_rc=$?
+	[ $bh_rc -eq 0 ] || fail "black-hole client: status $bh_rc: $(cat "$TMP/bh.err")"
+	grep -Eq '"outcome":"E_(CLOSED|RESET)"' "$TMP/bh.out" ||
+		fail "black-hole client not cut off: $(cat "$TMP/bh.out")"
+	out=$(timeout 60 "$TB" call --connect "$EP" --mode callback --size 64 \
+		--calls 100) || fail "callbacks after a black-hole client"
+	check_line "$out" tether callback 64 100
+	stop_server
+}
+
 # expect_error REGEX CMD...: CMD must exit non-zero and say REGEX on stderr.
 expect_error() {
 	re=$1
@@ -162,7 +185,7 @@ cli() {
 }
 
 case "$CASE" in
-tirpc_to_tether | tether_to_tirpc | callback | cli) "$CASE" ;;
+tirpc_to_tether | tether_to_tirpc | callback | blackhole | cli) "$CASE" ;;
 *) fail "unknown case $CASE" ;;
 esac
 echo "PASS: $CASE over $TRANSPORT"
