@@ -162,11 +162,18 @@ int bench_listen(const bench_ep *ep)
 	return fd;
 }
 
+void bench_nodelay(int fd)
+{
+	int one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 int bench_connect(const bench_ep *ep)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd, one = 1;
+	int fd;
 
 	if (ep_addr(ep, &ss, &len) != 0)
 		return -1;
@@ -182,7 +189,7 @@ int bench_connect(const bench_ep *ep)
 		return -1;
 	}
 	if (!ep->is_unix)
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		bench_nodelay(fd);
 	return fd;
 }
 

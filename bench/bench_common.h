@@ -44,6 +44,8 @@ int bench_connect(const bench_ep *ep);
  * listener bound to port 0; fd < 0 prints ep as is) and flushes stdout,
  * so scripts can start servers on a free port. */
 void bench_announce(int fd, const bench_ep *ep);
+/* TCP_NODELAY on a TCP socket (replies go out at once). */
+void bench_nodelay(int fd);
 /* Full read/write; 0 on success, -1 on error or EOF. */
 int bench_read_full(int fd, void *buf, size_t n);
 int bench_write_full(int fd, const void *buf, size_t n);

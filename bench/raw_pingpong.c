@@ -129,6 +129,8 @@ static int cmd_serve(const opts *o)
 			perror("accept");
 			return 1;
 		}
+		if (!o->ep.is_unix)
+			bench_nodelay(fd);
 		if (pthread_create(&t, NULL, serve_conn,
 				   (void *)(intptr_t)fd) != 0) {
 			close(fd);

@@ -6,6 +6,7 @@
 #
 # Environment knobs (defaults in brackets): RUNS [5], LAT_CALLS [20000],
 # TPUT_CALLS [200000], CB_CALLS [10000], SIZE [64], DEPTH [64], IDLE [1000],
+# BIG_SIZE [65536] and BIG_CALLS [2000] (a latency run with large payloads),
 # BUILD [build-release], OUT [docs/performance.md], TRANSPORTS ["tcp unix"],
 # TETHER_BENCH_BIN [unset: build tether-bench; else use this binary].
 # Servers run on core 0 and clients on core 1 (taskset).
@@ -18,11 +19,13 @@ LAT_CALLS=${LAT_CALLS:-20000}
 TPUT_CALLS=${TPUT_CALLS:-200000}
 CB_CALLS=${CB_CALLS:-10000}
 SIZE=${SIZE:-64}
+BIG_SIZE=${BIG_SIZE:-65536}
+BIG_CALLS=${BIG_CALLS:-2000}
 DEPTH=${DEPTH:-64}
 IDLE=${IDLE:-1000}
 OUT=${OUT:-$ROOT/docs/performance.md}
 TRANSPORTS=${TRANSPORTS:-tcp unix}
-CMDLINE="RUNS=$RUNS LAT_CALLS=$LAT_CALLS TPUT_CALLS=$TPUT_CALLS CB_CALLS=$CB_CALLS SIZE=$SIZE DEPTH=$DEPTH IDLE=$IDLE scripts/bench.sh"
+CMDLINE="RUNS=$RUNS LAT_CALLS=$LAT_CALLS TPUT_CALLS=$TPUT_CALLS CB_CALLS=$CB_CALLS SIZE=$SIZE BIG_SIZE=$BIG_SIZE BIG_CALLS=$BIG_CALLS DEPTH=$DEPTH IDLE=$IDLE scripts/bench.sh"
 
 SRV_CPU="taskset -c 0"
 CLI_CPU="taskset -c 1"
@@ -146,6 +149,7 @@ for tr in $TRANSPORTS; do
 		while [ $r -lt "$RUNS" ]; do
 			r=$((r + 1))
 			run_client "$impl" --mode latency --size "$SIZE" --calls "$LAT_CALLS"
+			run_client "$impl" --mode latency --size "$BIG_SIZE" --calls "$BIG_CALLS"
 			if [ "$impl" = tirpc ]; then
 				# libtirpc's blocking client: one call in flight.
 				run_client "$impl" --mode throughput --size "$SIZE" --calls "$TPUT_CALLS"
@@ -165,8 +169,9 @@ done
 # medians per (impl, transport, mode) of calls_per_s, p50_us, p99_us
 field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
 median() { sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "-"}'; }
-stat() { # IMPL TRANSPORT MODE FIELD
+stat() { # IMPL TRANSPORT MODE FIELD [SIZE]
 	grep "\"impl\":\"$1\"" "$RESULTS" | grep "\"transport\":\"$2\"" |
+		grep "\"size\":${5:-$SIZE}," |
 		grep "\"mode\":\"$3\"" | field "$4" | median
 }
 # met VALUE OP GOAL: yes/no/-
@@ -180,7 +185,7 @@ TABLE=$TMP/table.md
 	for tr in $TRANSPORTS; do
 		for impl in $IMPLS; do
 			for mode in latency throughput callback; do
-				n=$(grep "\"impl\":\"$impl\"" "$RESULTS" | grep "\"transport\":\"$tr\"" | grep -c "\"mode\":\"$mode\"" || true)
+				n=$(grep "\"impl\":\"$impl\"" "$RESULTS" | grep "\"transport\":\"$tr\"" | grep "\"size\":$SIZE," | grep -c "\"mode\":\"$mode\"" || true)
 				[ "$n" -gt 0 ] || continue
 				d=$(grep "\"impl\":\"$impl\"" "$RESULTS" | grep "\"transport\":\"$tr\"" | grep "\"mode\":\"$mode\"" | head -n 1 | field depth)
 				echo "| $impl | $tr | $mode | $d | $n | $(stat $impl $tr $mode calls_per_s) | $(stat $impl $tr $mode p50_us) | $(stat $impl $tr $mode p99_us) |"
@@ -188,6 +193,19 @@ TABLE=$TMP/table.md
 		done
 	done
 } >"$TABLE"
+
+BIGTABLE=$TMP/big.md
+{
+	echo "| impl | transport | calls/s | p50 µs | p99 µs | payload MiB/s each way |"
+	echo "| --- | --- | ---: | ---: | ---: | ---: |"
+	for tr in $TRANSPORTS; do
+		for impl in $IMPLS; do
+			c=$(stat $impl $tr latency calls_per_s "$BIG_SIZE")
+			mib=$(awk -v c="$c" -v s="$BIG_SIZE" 'BEGIN { if (c == "-") print "-"; else printf "%.1f", c * s / 1048576 }')
+			echo "| $impl | $tr | $c | $(stat $impl $tr latency p50_us "$BIG_SIZE") | $(stat $impl $tr latency p99_us "$BIG_SIZE") | $mib |"
+		done
+	done
+} >"$BIGTABLE"
 
 RATIOS=$TMP/ratios.md
 {
@@ -273,6 +291,10 @@ reply's bytes checked by the client):
 ## Results
 
 $(cat "$TABLE")
+
+### Large payloads: $BIG_SIZE-byte echo, one call at a time, $BIG_CALLS calls
+
+$(cat "$BIGTABLE")
 
 ## Targets
 
