@@ -26,6 +26,7 @@ struct tt_io_loop {
 	bool has_thread;
 	uv_thread_t thread;
 	uv_thread_t runner; /* valid while running */
+	uint8_t *scratch;   /* TT_IO_SCRATCH bytes, allocated on first use */
 };
 
 static task *take_all(tt_io_loop *l)
@@ -90,6 +91,13 @@ tether_status tt_io_loop_new(tt_io_loop **out)
 uv_loop_t *tt_io_loop_uv(tt_io_loop *l)
 {
 	return &l->uv;
+}
+
+uint8_t *tt_io_loop_scratch(tt_io_loop *l)
+{
+	if (l->scratch == NULL)
+		l->scratch = tt_alloc(TT_IO_SCRATCH);
+	return l->scratch;
 }
 
 void tt_io_loop_run(tt_io_loop *l)
@@ -170,6 +178,7 @@ void tt_io_loop_free(tt_io_loop *l)
 	run_tasks(l);
 	uv_loop_close(&l->uv);
 	uv_mutex_destroy(&l->mu);
+	tt_free(l->scratch, TT_IO_SCRATCH);
 	tt_free(l, sizeof *l);
 }
 

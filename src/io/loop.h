@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include <tether/status.h>
@@ -32,6 +33,11 @@ void tt_io_loop_run(tt_io_loop *l);
  * TETHER_E_SHUTDOWN once the loop is stopping (fn will not run),
  * TETHER_E_NOMEM. */
 tether_status tt_io_loop_post(tt_io_loop *l, tt_io_task_fn fn, void *arg);
+
+/* The loop's read buffer, shared by its connections (a loop reads one
+ * socket at a time): TT_IO_SCRATCH bytes. Loop thread only. */
+enum { TT_IO_SCRATCH = 65536 };
+uint8_t *tt_io_loop_scratch(tt_io_loop *l);
 
 /* True when the caller is this loop's thread (while it runs). */
 bool tt_io_loop_on_thread(const tt_io_loop *l);

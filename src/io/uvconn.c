@@ -9,10 +9,6 @@
 #include "common/tt.h"
 #include "io/drv.h"
 
-/* One scratch read buffer per thread is enough: loop threads never read
- * two sockets at once. Pending input is copied out of it. */
-static _Thread_local uint8_t g_scratch[65536];
-
 struct tt_io_conn {
 	uv_poll_t poll;
 	uv_timer_t timer;
@@ -87,7 +83,7 @@ static bool pass(tt_io_conn *ic)
 {
 	tether_status st;
 
-	(void)tt_io_xport_fill(&ic->x, g_scratch, sizeof g_scratch, 0);
+	(void)tt_io_xport_fill(&ic->x, NULL, 0, 0); /* kept input only */
 	ic->cbs.on_events(ic->ud);
 	st = tt_io_xport_flush(&ic->x);
 	if (st != TETHER_OK && st != TETHER_E_NEED_MORE)
@@ -131,6 +127,18 @@ static void on_timer(uv_timer_t *t)
 	tt_io_conn_update(ic);
 }
 
+/* Reads into the loop's shared buffer (what the engine does not take is
+ * copied out by the transport). */
+static void read_some(tt_io_conn *ic)
+{
+	uint8_t *buf = tt_io_loop_scratch(ic->loop);
+
+	if (buf == NULL)
+		tt_conn_abort(ic->x.eng, TETHER_E_NOMEM);
+	else
+		(void)tt_io_xport_fill(&ic->x, buf, TT_IO_SCRATCH, 16);
+}
+
 static void on_poll(uv_poll_t *p, int status, int events)
 {
 	tt_io_conn *ic = p->data;
@@ -138,7 +146,7 @@ static void on_poll(uv_poll_t *p, int status, int events)
 	if (status < 0)
 		tt_conn_abort(ic->x.eng, TETHER_E_RESET);
 	else if (events & UV_READABLE)
-		(void)tt_io_xport_fill(&ic->x, g_scratch, sizeof g_scratch, 16);
+		read_some(ic);
 	tt_io_conn_update(ic);
 }
 
