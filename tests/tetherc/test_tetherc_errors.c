@@ -94,6 +94,8 @@ static const struct {
      "program P { version V { void PING(void) = 1; } = 1; } = 5;",
      "t.x:2:30: error: generated name 'ping_1' clashes with the name "
      "defined at t.x:1:8"},
+    {"struct nd { int v; nd *kids<2>; };",
+     "t.x:1:24: error: no arrays of optional data ('kids'): use a typedef"},
     {"typedef int st;",
      "t.x:1:13: error: name 'st' is reserved by the generated code"},
     {"enum color { RED, TETHER_OK };",

@@ -450,7 +450,17 @@ static bool parse_decl(tc_ctx *c, tc_decl *d, const char *prefix)
 		d->kind = TC_K_OPTIONAL;
 	}
 	d->name = expect_ident(c, "a name", &d->loc);
-	if (d->name == NULL || !parse_dims(c, d))
+	if (d->name == NULL)
+		return false;
+	if (d->kind == TC_K_OPTIONAL &&
+	    (is_punct(c, '[') || is_punct(c, '<'))) {
+		/* RFC 4506 §6.3: "*" declares one optional item, not arrays. */
+		tc_error(c, d->loc,
+			 "no arrays of optional data ('%s'): use a typedef",
+			 d->name);
+		return false;
+	}
+	if (!parse_dims(c, d))
 		return false;
 	if (tc_is_c_keyword(d->name)) {
 		tc_error(c, d->loc, "name '%s' is a C keyword", d->name);
