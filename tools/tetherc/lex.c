@@ -606,6 +606,60 @@ static void do_include(tc_ctx *c, tc_frame *f, tc_loc loc, const char *rest)
 
 /* ---- directive dispatch -------------------------------------------------- */
 
+static void do_ifdef(tc_ctx *c, tc_loc loc, const char *name, const char *rest)
+{
+	size_t m = ident_len(rest);
+	if ((m == 0 || *skip_blank(rest + m) != '\0') && active(c)) {
+		tc_error(c, loc, "expected a name after #%s", name);
+		return;
+	}
+	bool def = m > 0 && find_macro(c, rest, m) != NULL;
+	cond_push(c, loc, name[2] == 'd' ? def : !def);
+}
+
+static void do_define(tc_ctx *c, tc_loc loc, const char *rest)
+{
+	size_t m = ident_len(rest);
+	if (m == 0) {
+		tc_error(c, loc, "expected a name after #define");
+		return;
+	}
+	if (rest[m] == '(') {
+		tc_error(c, loc, "function-like macros are not supported");
+		return;
+	}
+	char *mname = tc_pool_strndup(&c->pool, rest, m);
+	if (mname != NULL)
+		tc_define(c, mname, skip_blank(rest + m));
+}
+
+/* Directives that only matter in an active group. */
+static void active_directive(tc_ctx *c, tc_frame *f, tc_loc loc, const char *p,
+			     size_t n, const char *rest)
+{
+	char name[16] = "";
+	if (n < sizeof(name))
+		memcpy(name, p, n);
+	if (strcmp(name, "define") == 0) {
+		do_define(c, loc, rest);
+	} else if (strcmp(name, "undef") == 0) {
+		if (ident_len(rest) == 0)
+			tc_error(c, loc, "expected a name after #undef");
+		else
+			undef(c, rest, ident_len(rest));
+	} else if (strcmp(name, "include") == 0) {
+		do_include(c, f, loc, rest);
+	} else if (strcmp(name, "error") == 0) {
+		tc_error(c, loc, "#error %s", rest);
+	} else if (n == 0 && (isdigit((unsigned char)*p) || *p == '\0')) {
+		return; /* line marker "# 12 "file"" or null directive */
+	} else if (strcmp(name, "pragma") != 0 && strcmp(name, "ident") != 0 &&
+		   strcmp(name, "line") != 0 && strcmp(name, "warning") != 0) {
+		tc_error(c, loc, "unknown preprocessor directive '#%.*s'",
+			 (int)(n ? n : 1), n ? p : "?");
+	}
+}
+
 static void directive(tc_ctx *c, tc_frame *f)
 {
 	tc_loc loc = here(f);
@@ -616,68 +670,23 @@ static void directive(tc_ctx *c, tc_frame *f)
 	const char *p = skip_blank(line);
 	size_t n = ident_len(p);
 	char name[16] = "";
-	if (n > 0 && n < sizeof(name))
+	if (n < sizeof(name))
 		memcpy(name, p, n);
 	const char *rest = skip_blank(p + n);
-	bool on = active(c);
 
-	if (strcmp(name, "if") == 0) {
-		cond_push(c, loc, on && pp_eval(c, rest, loc));
-	} else if (strcmp(name, "ifdef") == 0 || strcmp(name, "ifndef") == 0) {
-		size_t m = ident_len(rest);
-		if (m == 0 || *skip_blank(rest + m) != '\0') {
-			if (on) {
-				tc_error(c, loc, "expected a name after #%s",
-					 name);
-				return;
-			}
-		}
-		bool def = m > 0 && find_macro(c, rest, m) != NULL;
-		cond_push(c, loc, name[2] == 'd' ? def : !def);
-	} else if (strcmp(name, "elif") == 0) {
+	if (strcmp(name, "if") == 0)
+		cond_push(c, loc, active(c) && pp_eval(c, rest, loc));
+	else if (strcmp(name, "ifdef") == 0 || strcmp(name, "ifndef") == 0)
+		do_ifdef(c, loc, name, rest);
+	else if (strcmp(name, "elif") == 0)
 		do_elif(c, f, loc, rest);
-	} else if (strcmp(name, "else") == 0) {
+	else if (strcmp(name, "else") == 0)
 		do_else(c, f, loc);
-	} else if (strcmp(name, "endif") == 0) {
-		if (cond_top(c, f, loc, "endif") != NULL)
-			c->nconds--;
-	} else if (!on) {
-		return; /* everything else is skipped in inactive groups */
-	} else if (strcmp(name, "define") == 0) {
-		size_t m = ident_len(rest);
-		if (m == 0) {
-			tc_error(c, loc, "expected a name after #define");
-			return;
-		}
-		if (rest[m] == '(') {
-			tc_error(c, loc,
-				 "function-like macros are not supported");
-			return;
-		}
-		char *mname = tc_pool_strndup(&c->pool, rest, m);
-		const char *body = skip_blank(rest + m);
-		if (mname != NULL)
-			tc_define(c, mname, body);
-	} else if (strcmp(name, "undef") == 0) {
-		size_t m = ident_len(rest);
-		if (m == 0) {
-			tc_error(c, loc, "expected a name after #undef");
-			return;
-		}
-		undef(c, rest, m);
-	} else if (strcmp(name, "include") == 0) {
-		do_include(c, f, loc, rest);
-	} else if (strcmp(name, "error") == 0) {
-		tc_error(c, loc, "#error %s", rest);
-	} else if (n == 0 && (isdigit((unsigned char)*p) || *p == '\0')) {
-		return; /* line marker "# 12 "file"" or null directive */
-	} else if (strcmp(name, "pragma") == 0 || strcmp(name, "ident") == 0 ||
-		   strcmp(name, "line") == 0 || strcmp(name, "warning") == 0) {
-		return;
-	} else {
-		tc_error(c, loc, "unknown preprocessor directive '#%.*s'",
-			 (int)(n ? n : 1), n ? p : "?");
-	}
+	else if (strcmp(name, "endif") == 0 &&
+		 cond_top(c, f, loc, "endif") != NULL)
+		c->nconds--;
+	else if (strcmp(name, "endif") != 0 && active(c))
+		active_directive(c, f, loc, p, n, rest);
 }
 
 /* ---- tokens ---------------------------------------------------------------
