@@ -968,9 +968,9 @@ static void test_idle_footprint(void **state)
 	 * per connection). */
 	for (int i = 0; i < 4; i++) {
 		tether_client *w = connect_ok(f->unix_ep);
-		assert_int_equal(tether_call(w, &tp_ping_pd, NULL, NULL, NULL,
-					     0),
-				 TETHER_OK);
+		assert_int_equal(
+		    tether_call(w, &tp_ping_pd, NULL, NULL, NULL, 0),
+		    TETHER_OK);
 		tether_client_free(w);
 	}
 	for (int k = 0; k < 200 && tether_server_connections(f->s) != 0; k++)
@@ -1154,6 +1154,52 @@ static void test_inbound_backpressure(void **state)
 	assert_int_equal(s.ok, 100);
 	tether_client_free(c);
 	tether_server_free(f.s);
+}
+
+/* Peers sending garbage (random bytes, seeded) neither crash the server
+ * nor disturb a good client; malformed peers get disconnected. */
+static void test_garbage_peers(void **state)
+{
+	fixture *f = *state;
+	enum { N = 24 };
+	int fds[N];
+	unsigned seed = 12345;
+	tether_client *good = connect_ok(f->tcp);
+	tether_arena *a;
+	tp_bytes in = {3, (uint8_t *)"abc"}, out;
+
+	assert_int_equal(tether_arena_new(1 << 16, &a), TETHER_OK);
+	for (int i = 0; i < N; i++) {
+		uint8_t b[512];
+		size_t n = 1 + (size_t)(rand_r(&seed) % sizeof b);
+		for (size_t k = 0; k < n; k++)
+			b[k] = (uint8_t)rand_r(&seed);
+		if (i % 3 == 0) /* a record mark of an absurd size */
+			put32(b, 0xFFFFFFF0u);
+		fds[i] = raw_connect_unix(f->unix_ep);
+		assert_int_equal(write(fds[i], b, n), (ssize_t)n);
+		assert_int_equal(tether_call(good, tp_echo_pd, &in, &out, a, 0),
+				 TETHER_OK);
+		assert_int_equal(out.len, 3);
+		tether_arena_reset(a);
+	}
+	/* Every record-size violation was cut off at once. */
+	for (int i = 0; i < N; i += 3) {
+		uint8_t b[64];
+		struct pollfd p = {fds[i], POLLIN, 0};
+		ssize_t n = 1;
+		for (int k = 0; k < 50 && n > 0; k++) {
+			if (poll(&p, 1, 100) > 0)
+				n = read(fds[i], b, sizeof b);
+		}
+		assert_int_equal(n, 0);
+	}
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	assert_int_equal(tether_call(good, tp_echo_pd, &in, &out, a, 0),
+			 TETHER_OK);
+	tether_arena_free(a);
+	tether_client_free(good);
 }
 
 /* ---- allocation failures (STYLE 21) -------------------------------------- */
@@ -1424,6 +1470,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test(test_max_connections),
 	    cmocka_unit_test(test_call_memory_budget),
+	    cmocka_unit_test_setup_teardown(test_garbage_peers, setup,
+					    teardown),
 	    cmocka_unit_test(test_inbound_backpressure),
 	    cmocka_unit_test(test_idle_then_deadlines),
 	    cmocka_unit_test_setup_teardown(test_idle_footprint, setup,
