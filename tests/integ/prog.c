@@ -95,6 +95,12 @@ static tether_status inv_fire(tether_call_ctx *ctx, const void *h,
 	return H(h)->fire(ctx, arg, res);
 }
 
+static tether_status inv_drop(tether_call_ctx *ctx, const void *h,
+			      const void *arg, void *res)
+{
+	return H(h)->drop(ctx, arg, res);
+}
+
 static tether_status inv_notify(tether_call_ctx *ctx, const void *h,
 				const void *arg, void *res)
 {
@@ -114,6 +120,7 @@ static const tether_proc_desc v1_procs[] = {
     PROC("WHOAMI", 1, TP_WHOAMI, &t_void, &t_uint, inv_whoami),
     PROC("HOLD", 1, TP_HOLD, &t_uint, &t_uint, inv_hold),
     PROC("FIRE", 1, TP_FIRE, &t_uint, &t_uint, inv_fire),
+    PROC("DROP", 1, TP_DROP, &t_uint, &t_uint, inv_drop),
 };
 
 static const tether_proc_desc v2_procs[] = {
@@ -144,6 +151,7 @@ const tether_proc_desc *const tp_sub_pd = &v1_procs[3];
 const tether_proc_desc *const tp_whoami_pd = &v1_procs[4];
 const tether_proc_desc *const tp_hold_pd = &v1_procs[5];
 const tether_proc_desc *const tp_fire_pd = &v1_procs[6];
+const tether_proc_desc *const tp_drop_pd = &v1_procs[7];
 const tether_proc_desc *const tp_notify_pd = &cb_procs[1];
 const tether_proc_desc *const tp_v2_slow_pd = &v2_procs[2];
 

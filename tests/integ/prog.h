@@ -20,7 +20,8 @@ enum {
 	TP_SUBSCRIBE = 3, /* sub_args -> uint callbacks answered */
 	TP_WHOAMI = 4,	  /* void -> uint uid (0xFFFFFFFF: no credentials) */
 	TP_HOLD = 5,	  /* uint ms -> uint: deferred, replied from a thread */
-	TP_FIRE = 6	  /* uint size -> uint: one callback, replies at once */
+	TP_FIRE = 6,	  /* uint size -> uint: one callback, replies at once */
+	TP_DROP = 7	  /* uint -> uint: deferred and never answered */
 };
 
 typedef struct tp_bytes {
@@ -41,6 +42,7 @@ typedef struct tp_handlers {
 	tether_status (*whoami)(tether_call_ctx *, uint32_t *);
 	tether_status (*hold)(tether_call_ctx *, const uint32_t *, uint32_t *);
 	tether_status (*fire)(tether_call_ctx *, const uint32_t *, uint32_t *);
+	tether_status (*drop)(tether_call_ctx *, const uint32_t *, uint32_t *);
 } tp_handlers;
 
 typedef struct tp_cb_handlers {
@@ -57,7 +59,8 @@ extern const tether_proc_desc *const tp_echo_pd,
 					     *const tp_hold_pd,
 						 *const tp_notify_pd,
 						     *const tp_v2_slow_pd,
-							 *const tp_fire_pd;
+							 *const tp_fire_pd,
+							     *const tp_drop_pd;
 /* A uint-argument ECHO: its arguments cannot decode as bytes
  * (GARBAGE_ARGS), and procedure/version/program variants for errors. */
 extern const tether_proc_desc tp_bad_args_pd, tp_no_proc_pd, tp_no_vers_pd,

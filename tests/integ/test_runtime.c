@@ -218,8 +218,19 @@ static tether_status h_fire(tether_call_ctx *ctx, const uint32_t *size,
 	return TETHER_OK;
 }
 
-static const tp_handlers handlers = {h_echo,   h_slow, h_subscribe,
-				     h_whoami, h_hold, h_fire};
+/* DROP: deferred, and the context is never answered: the server releases
+ * it when it is freed (no leak, no crash). */
+static tether_status h_drop(tether_call_ctx *ctx, const uint32_t *a,
+			    uint32_t *r)
+{
+	(void)ctx;
+	(void)a;
+	(void)r;
+	return TETHER_E_DEFERRED;
+}
+
+static const tp_handlers handlers = {h_echo, h_slow, h_subscribe, h_whoami,
+				     h_hold, h_fire, h_drop};
 
 /* ---- client callback handler -------------------------------------------- */
 
@@ -1202,6 +1213,36 @@ static void test_garbage_peers(void **state)
 	tether_client_free(good);
 }
 
+/* Calls deferred and never answered: the client times out, the
+ * connection still works, and freeing the server releases the contexts
+ * (LSan checks there is no leak). */
+static void test_never_answered(void **state)
+{
+	fixture f;
+	tether_client *c;
+	uint32_t v = 1, r = 0;
+	tp_bytes in = {2, (uint8_t *)"hi"}, out;
+	tether_arena *a;
+	void *fx;
+	(void)state;
+
+	assert_int_equal(setup(&fx), 0);
+	f = *(fixture *)fx;
+	free(fx);
+	assert_int_equal(tether_arena_new(1 << 16, &a), TETHER_OK);
+	c = connect_ok(f.unix_ep);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(tether_call(c, tp_drop_pd, &v, &r, NULL, 100),
+				 TETHER_E_TIMEOUT);
+	assert_int_equal(tether_call(c, tp_echo_pd, &in, &out, a, 0),
+			 TETHER_OK);
+	/* The server goes first, with the three contexts still open. */
+	assert_int_equal(tether_server_stop(f.s, 100), TETHER_OK);
+	tether_server_free(f.s);
+	tether_client_free(c);
+	tether_arena_free(a);
+}
+
 /* ---- allocation failures (STYLE 21) -------------------------------------- */
 
 /* Only the test thread's allocations are counted and failed: in blocking
@@ -1470,6 +1511,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test(test_max_connections),
 	    cmocka_unit_test(test_call_memory_budget),
+	    cmocka_unit_test(test_never_answered),
 	    cmocka_unit_test_setup_teardown(test_garbage_peers, setup,
 					    teardown),
 	    cmocka_unit_test(test_inbound_backpressure),

@@ -209,8 +209,8 @@ static tether_status h_subscribe(tether_call_ctx *ctx, const tp_sub_args *a,
 	return TETHER_E_DEFERRED;
 }
 
-static const tp_handlers handlers = {h_echo,   NULL, h_subscribe,
-				     h_whoami, NULL, NULL};
+static const tp_handlers handlers = {h_echo, NULL, h_subscribe, h_whoami,
+				     NULL,   NULL, NULL};
 
 static tether_status h_notify(tether_call_ctx *ctx, const tp_bytes *a,
 			      uint32_t *r)
