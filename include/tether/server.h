@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tether/server.h - serving programs over TCP and Unix-domain sockets.
+ * tether/server.h - serving programs over TLS (RFC 9289), plaintext TCP
+ * and Unix-domain sockets.
  *
  * A server owns N I/O threads, each a libuv loop owning its connections
  * (listeners are watched by loop 0, accepted sockets are handed to the
@@ -34,8 +35,9 @@ TETHER_API void tether_server_opts_free(tether_server_opts *o);
 /* I/O threads (loops); 0 (default): one per core. */
 TETHER_API void tether_server_opts_set_io_threads(tether_server_opts *o,
 						  unsigned n);
-/* Worker threads for blocking handlers (default 4) and jobs that may wait
- * for one (default 1024; past it calls are answered SYSTEM_ERR). */
+/* Worker threads for blocking handlers (default 4; 0: they run inline on
+ * the loop thread) and jobs that may wait for one (default 1024; past it
+ * calls are answered SYSTEM_ERR). */
 TETHER_API void tether_server_opts_set_workers(tether_server_opts *o,
 					       unsigned n);
 TETHER_API void tether_server_opts_set_max_queued(tether_server_opts *o,
@@ -131,10 +133,9 @@ typedef struct tether_server_counters {
 	uint64_t accepted;	 /* connections accepted and admitted */
 	uint64_t refused_total;	 /* closed at max_connections */
 	uint64_t refused_source; /* closed at max_per_source */
-	uint64_t
-	    refused_memory;   /* calls answered SYSTEM_ERR: max_call_memory */
-	uint64_t open;	      /* connections open now */
-	uint64_t call_memory; /* bytes reserved by calls in flight now */
+	uint64_t refused_memory; /* calls refused: max_call_memory */
+	uint64_t open;		 /* connections open now */
+	uint64_t call_memory;	 /* bytes reserved by calls in flight now */
 } tether_server_counters;
 
 /* Copies min(size, sizeof) bytes of the counters into *out. Any thread. */
