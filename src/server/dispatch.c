@@ -233,37 +233,69 @@ static void reply_error(tether_conn *c, uint64_t id, tether_status st,
 	TT_IGNORE(tt_conn_reply_error(c->eng, id, st, a, b));
 }
 
-void tt_dispatch(tether_conn *c, const tt_event *ev)
+/* DESIGN §2: an AUTH_SYS credential that contradicts what the kernel says
+ * about a Unix peer is refused, and so is a malformed one (RFC 5531
+ * Appendix A). Other flavors are left to the authorization layer. */
+static bool bad_cred(const tether_conn *c, const tt_call_hdr *h)
 {
-	const tt_reg_entry *ent;
+	tt_auth_sys as;
+
+	if (h->cred.flavor != TT_AUTH_SYS)
+		return false;
+	if (tt_auth_sys_decode(&h->cred, &as) != TETHER_OK)
+		return true;
+	return c->peer.has_cred &&
+	       (as.uid != c->peer.uid || as.gid != c->peer.gid);
+}
+
+/* Finds what serves the call, or answers it with the RPC error that says
+ * why (RFC 5531 §9) and returns NULL. *ent is set when found. */
+static const tether_proc_desc *route(tether_conn *c, const tt_event *ev,
+				     const tt_reg_entry **ent)
+{
 	const tether_proc_desc *pd;
-	tether_call_ctx *ctx;
 	bool found_prog;
 	uint32_t low, high;
-	tether_status st;
 
-	ent = lookup(c->reg, ev->call.prog, ev->call.vers, &found_prog, &low,
-		     &high);
-	if (ent == NULL) {
-		if (found_prog) /* RFC 5531 §9: lowest and highest served */
-			reply_error(c, ev->call_id, TETHER_E_PROG_MISMATCH, low,
-				    high);
-		else
-			reply_error(c, ev->call_id, TETHER_E_PROG_UNAVAIL, 0,
-				    0);
-		return;
+	if (bad_cred(c, &ev->call)) {
+		/* MSG_DENIED, AUTH_ERROR, AUTH_BADCRED */
+		reply_error(c, ev->call_id, TETHER_E_AUTH_REJECTED,
+			    TT_AUTH_BADCRED, 0);
+		return NULL;
 	}
-	pd = tether_version_find_proc(ent->vd, ev->call.proc);
+	*ent = lookup(c->reg, ev->call.prog, ev->call.vers, &found_prog, &low,
+		      &high);
+	if (*ent == NULL) {
+		/* PROG_MISMATCH carries the lowest and highest served. */
+		reply_error(c, ev->call_id,
+			    found_prog ? TETHER_E_PROG_MISMATCH
+				       : TETHER_E_PROG_UNAVAIL,
+			    found_prog ? low : 0, found_prog ? high : 0);
+		return NULL;
+	}
+	pd = tether_version_find_proc((*ent)->vd, ev->call.proc);
 	if (ev->call.proc == 0 && (pd == NULL || pd->invoke == NULL)) {
 		/* The NULL procedure of every served version answers with no
 		 * result (RFC 5531 §12.1 convention; rpcinfo -t). */
 		TT_IGNORE(tt_conn_reply(c->eng, ev->call_id, NULL, NULL, NULL));
-		return;
+		return NULL;
 	}
 	if (pd == NULL || pd->invoke == NULL) {
 		reply_error(c, ev->call_id, TETHER_E_PROC_UNAVAIL, 0, 0);
-		return;
+		return NULL;
 	}
+	return pd;
+}
+
+void tt_dispatch(tether_conn *c, const tt_event *ev)
+{
+	const tt_reg_entry *ent = NULL;
+	const tether_proc_desc *pd = route(c, ev, &ent);
+	tether_call_ctx *ctx;
+	tether_status st;
+
+	if (pd == NULL)
+		return;
 	ctx = ctx_new(c, ev);
 	if (ctx == NULL) {
 		reply_error(c, ev->call_id, TETHER_E_SYSTEM_ERR, 0, 0);

@@ -450,6 +450,62 @@ static size_t read_some(int fd, uint8_t *b, size_t cap, unsigned ms)
 	return got;
 }
 
+/* A NULL call (procedure 0) with an AUTH_SYS credential for uid/gid
+ * (RFC 5531 Appendix A: stamp, machinename<255>, uid, gid, gids<16>). */
+static size_t raw_call_sys(uint8_t *b, uint32_t xid, uint32_t uid, uint32_t gid)
+{
+	uint32_t w[] = {0,
+			xid,
+			0,
+			2,
+			TP_PROG,
+			1,
+			0,
+			1 /* AUTH_SYS */,
+			20 /* body */,
+			0 /* stamp */,
+			0 /* name "" */,
+			uid,
+			gid,
+			0 /* gids */,
+			0,
+			0 /* verf */};
+	size_t words = sizeof w / sizeof w[0];
+	w[0] = 0x80000000u | (uint32_t)((words - 1) * 4);
+	for (size_t i = 0; i < words; i++)
+		put32(b + 4 * i, w[i]);
+	return words * 4;
+}
+
+/* DESIGN §2: an AUTH_SYS credential that contradicts SO_PEERCRED is
+ * refused with AUTH_ERROR/AUTH_BADCRED; the true one is accepted. */
+static void test_auth_sys_checked(void **state)
+{
+	fixture *f = *state;
+	uint8_t b[128];
+	int fd = raw_connect_unix(f->unix_ep);
+	size_t n;
+
+	n = raw_call_sys(b, 1, (uint32_t)getuid(), (uint32_t)getgid());
+	assert_int_equal(write(fd, b, n), (ssize_t)n);
+	/* mark, xid, REPLY, MSG_ACCEPTED, verf (0, 0), SUCCESS */
+	assert_int_equal(read_some(fd, b, 28, 3000), 28);
+	assert_int_equal(get32(b + 4), 1);
+	assert_int_equal(get32(b + 12), 0);
+	assert_int_equal(get32(b + 24), 0);
+	n = raw_call_sys(b, 2, (uint32_t)getuid() + 1, (uint32_t)getgid());
+	assert_int_equal(write(fd, b, n), (ssize_t)n);
+	/* mark, xid, REPLY, MSG_DENIED, AUTH_ERROR, AUTH_BADCRED */
+	assert_int_equal(read_some(fd, b, 24, 3000), 24);
+	assert_int_equal(get32(b), 0x80000000u | 20);
+	assert_int_equal(get32(b + 4), 2);
+	assert_int_equal(get32(b + 8), 1);
+	assert_int_equal(get32(b + 12), 1);
+	assert_int_equal(get32(b + 16), 1);
+	assert_int_equal(get32(b + 20), 1);
+	close(fd);
+}
+
 static void test_rpcvers3(void **state)
 {
 	fixture *f = *state;
@@ -1490,6 +1546,8 @@ int main(void)
 	    cmocka_unit_test(test_echo_ipv6),
 	    cmocka_unit_test_setup_teardown(test_rpc_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rpcvers3, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_auth_sys_checked, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_deadline, setup, teardown),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_server_killed),
