@@ -449,16 +449,15 @@ static void gen_struct(tc_gen *g, const tc_def *d)
 /* ---- unions
  * ----------------------------------------------------------------------- */
 
+/* Case labels by name when the .x file named them (an enum member or a
+ * constant, both C names in the header), else by value. */
 static void case_labels(tc_gen *g, const tc_arm *a)
 {
 	for (size_t i = 0; i < a->nlabels; i++) {
+		const tc_value *l = &a->labels[i];
 		tc_buf_puts(g->body, "\tcase ");
-		tc_put_int(g->body, a->labels[i].v);
-		if (a->labels[i].ident != NULL)
-			tc_buf_printf(g->body, ": /* %s */\n",
-				      a->labels[i].ident);
-		else
-			tc_buf_puts(g->body, ":\n");
+		tc_put_value(g->body, l);
+		tc_buf_puts(g->body, ":\n");
 	}
 }
 

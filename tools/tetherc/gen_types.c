@@ -105,6 +105,8 @@ void tc_put_value(tc_buf *b, const tc_value *v)
 {
 	if (v->ident != NULL && !v->builtin)
 		tc_buf_puts(b, v->ident);
+	else if (v->ident == NULL && v->text != NULL)
+		tc_buf_puts(b, v->text); /* as written: 0x7fffffff, 010 */
 	else
 		tc_put_int(b, v->v);
 }
