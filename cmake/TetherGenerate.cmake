@@ -2,12 +2,15 @@
 # TetherGenerate.cmake - run tetherc from CMake.
 #
 #   tether_generate(TARGET tgt FILES foo.x [bar.x ...]
-#                   [OUTPUT_DIR dir] [OPTIONS -DNAME -I dir --import x.x ...])
+#                   [OUTPUT_DIR dir] [IMPORTS base.x ...]
+#                   [OPTIONS -DNAME -I dir ...])
 #
 # For each FILE, runs `tetherc OPTIONS -o OUTPUT_DIR FILE` at build time
 # (again whenever the .x file or tetherc changes), adds OUTPUT_DIR/<name>.c
 # to tgt's sources and OUTPUT_DIR to its include path (PUBLIC), so that
-# `#include "<name>.h"` works. OUTPUT_DIR defaults to
+# `#include "<name>.h"` works. IMPORTS are passed as --import (types used,
+# not generated; regenerates when they change): generate those files with
+# their own tether_generate() call into the same OUTPUT_DIR. OUTPUT_DIR defaults to
 # ${CMAKE_CURRENT_BINARY_DIR}/tether_generated/<tgt>. In the tether build
 # tree the in-tree tetherc target is used; from an installed package
 # (find_package(tether)), TETHERC_EXECUTABLE if set, else the tetherc
@@ -18,7 +21,7 @@ include_guard(GLOBAL)
 set(_tether_generate_bin_hint "${CMAKE_CURRENT_LIST_DIR}/../../../bin")
 
 function(tether_generate)
-  cmake_parse_arguments(TG "" "TARGET;OUTPUT_DIR" "FILES;OPTIONS" ${ARGN})
+  cmake_parse_arguments(TG "" "TARGET;OUTPUT_DIR" "FILES;OPTIONS;IMPORTS" ${ARGN})
   if(NOT TG_TARGET OR NOT TG_FILES)
     message(FATAL_ERROR "tether_generate: TARGET and FILES are required")
   endif()
@@ -36,6 +39,13 @@ function(tether_generate)
     set(cmd ${TETHERC_EXECUTABLE})
     set(dep ${TETHERC_EXECUTABLE})
   endif()
+  set(imports)
+  set(import_deps)
+  foreach(i IN LISTS TG_IMPORTS)
+    get_filename_component(abs_i ${i} ABSOLUTE)
+    list(APPEND imports --import ${abs_i})
+    list(APPEND import_deps ${abs_i})
+  endforeach()
   foreach(x IN LISTS TG_FILES)
     get_filename_component(abs ${x} ABSOLUTE)
     get_filename_component(base ${x} NAME_WLE)
@@ -43,8 +53,8 @@ function(tether_generate)
     set(out_h ${TG_OUTPUT_DIR}/${base}.h)
     add_custom_command(OUTPUT ${out_c} ${out_h}
       COMMAND ${CMAKE_COMMAND} -E make_directory ${TG_OUTPUT_DIR}
-      COMMAND ${cmd} ${TG_OPTIONS} -o ${TG_OUTPUT_DIR} ${abs}
-      DEPENDS ${abs} ${dep}
+      COMMAND ${cmd} ${TG_OPTIONS} ${imports} -o ${TG_OUTPUT_DIR} ${abs}
+      DEPENDS ${abs} ${dep} ${import_deps}
       COMMENT "tetherc ${x}"
       VERBATIM)
     target_sources(${TG_TARGET} PRIVATE ${out_c} ${out_h})
