@@ -96,6 +96,11 @@ static const struct {
      "defined at t.x:1:8"},
     {"struct nd { int v; nd *kids<2>; };",
      "t.x:1:24: error: no arrays of optional data ('kids'): use a typedef"},
+    {"const S = \"a\\qb\";",
+     "t.x:1:13: error: invalid character or escape in string"},
+    {"const S = \"a\tb\";",
+     "t.x:1:13: error: invalid character or escape in string"},
+    {"const S = \"ok \\\"quoted\\\" \\x41\";\nconst T = 1;", ""},
     {"typedef int st;",
      "t.x:1:13: error: name 'st' is reserved by the generated code"},
     {"enum color { RED, TETHER_OK };",
@@ -192,6 +197,14 @@ static void nesting_limits(void **state)
 				 "macros nested too deeply");
 	free(err);
 	tc_buf_free(&b);
+	/* A name of 300 characters. */
+	char name[400] = "const ";
+	memset(name + 6, 'a', 300);
+	memcpy(name + 306, " = 1;", 6);
+	err = compile(name, strlen(name));
+	assert_string_equal(
+	    err, "t.x:1:7: error: name or number longer than 255 characters");
+	free(err);
 	/* A macro that expands to itself stops. */
 	const char *self = "#define A B\n#define B A\nconst X = A;\n";
 	err = compile(self, strlen(self));

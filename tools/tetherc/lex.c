@@ -743,6 +743,12 @@ static tc_tok word(tc_ctx *c, tc_frame *f, tc_tokkind kind)
 	size_t start = f->pos;
 	while (f->pos < f->len && ident_char(peekc(f, 0)))
 		adv(f);
+	if (f->pos - start > TC_MAX_NAME) {
+		tc_error(c, t.loc, "name or number longer than %u characters",
+			 TC_MAX_NAME);
+		t.kind = TK_EOF;
+		return t;
+	}
 	t.s = tc_pool_strndup(&c->pool, f->text + start, f->pos - start);
 	if (t.s == NULL)
 		t.kind = TK_EOF;
@@ -756,8 +762,18 @@ static bool string_tok(tc_ctx *c, tc_frame *f, tc_tok *out)
 	size_t start = f->pos;
 	adv(f);
 	while (f->pos < f->len && peekc(f, 0) != '"' && peekc(f, 0) != '\n') {
-		if (peekc(f, 0) == '\\' && f->pos + 1 < f->len &&
-		    peekc(f, 1) != '\n')
+		int ch = peekc(f, 0);
+		/* The text goes into a C string literal as written. */
+		if (ch < 0x20 || ch == 0x7f ||
+		    (ch == '\\' &&
+		     (f->pos + 1 >= f->len ||
+		      !strchr("\\\"'ntrabfv?01234567x", peekc(f, 1)) ||
+		      peekc(f, 1) == 0))) {
+			tc_error(c, here(f),
+				 "invalid character or escape in string");
+			return false;
+		}
+		if (ch == '\\')
 			adv(f);
 		adv(f);
 	}

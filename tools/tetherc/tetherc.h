@@ -21,6 +21,7 @@
 #define TC_MAX_INCLUDE_DEPTH 16
 #define TC_MAX_MACRO_DEPTH 32
 #define TC_MAX_DEFS 20000
+#define TC_MAX_NAME 255 /* characters in a name or number */
 #define TC_MAX_EXPANSIONS 100000 /* macro expansions per compilation */
 
 /* ---- memory pool: everything the compiler allocates, freed at once ---- */
