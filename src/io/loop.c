@@ -4,6 +4,7 @@
  * the loop by queueing a task and waking it with uv_async_send (libuv
  * coalesces wake-ups; the callback drains the whole queue).
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "common/tt.h"
@@ -20,9 +21,9 @@ struct tt_io_loop {
 	uv_async_t wake;
 	uv_mutex_t mu;
 	task *head, *tail;
-	bool stopping; /* no more posts accepted */
-	bool closed;   /* wake handle closed */
-	bool running;
+	bool stopping;	     /* no more posts accepted */
+	bool closed;	     /* wake handle closed */
+	atomic_bool running; /* release: runner is set */
 	bool has_thread;
 	uv_thread_t thread;
 	uv_thread_t runner; /* valid while running */
@@ -103,9 +104,9 @@ uint8_t *tt_io_loop_scratch(tt_io_loop *l)
 void tt_io_loop_run(tt_io_loop *l)
 {
 	l->runner = uv_thread_self();
-	l->running = true;
+	atomic_store_explicit(&l->running, true, memory_order_release);
 	uv_run(&l->uv, UV_RUN_DEFAULT);
-	l->running = false;
+	atomic_store_explicit(&l->running, false, memory_order_release);
 }
 
 static void thread_main(void *arg)
@@ -143,10 +144,11 @@ tether_status tt_io_loop_post(tt_io_loop *l, tt_io_task_fn fn, void *arg)
 	return TETHER_OK;
 }
 
-bool tt_io_loop_on_thread(const tt_io_loop *l)
+bool tt_io_loop_on_thread(tt_io_loop *l)
 {
 	uv_thread_t self = uv_thread_self();
-	return l->running && uv_thread_equal(&self, &l->runner);
+	return atomic_load_explicit(&l->running, memory_order_acquire) &&
+	       uv_thread_equal(&self, &l->runner);
 }
 
 void tt_io_loop_stop(tt_io_loop *l)

@@ -40,7 +40,7 @@ enum { TT_IO_SCRATCH = 65536 };
 uint8_t *tt_io_loop_scratch(tt_io_loop *l);
 
 /* True when the caller is this loop's thread (while it runs). */
-bool tt_io_loop_on_thread(const tt_io_loop *l);
+bool tt_io_loop_on_thread(tt_io_loop *l);
 
 /* Asks the loop to stop: queued tasks still run, then its own handle
  * closes; the loop returns once its users closed their handles too. Any

@@ -16,6 +16,21 @@
  * padding), then the handler may use up to max_record more for results. */
 enum { ARENA_BASE = 4096, ARENA_FACTOR = 8 };
 
+/* A deferred reply from a thread other than the connection's loop: the
+ * result is encoded there (the caller's memory is borrowed only for the
+ * call) and sent from the loop thread. */
+typedef struct posted_reply {
+	tether_call_ctx *ctx;
+	tether_enc e;
+	tether_status fail; /* OK: send e; else an error reply */
+} posted_reply;
+
+static void drop_posted(posted_reply *pr)
+{
+	tether_enc_release(&pr->e);
+	tt_free(pr, sizeof *pr);
+}
+
 static bool is_void(const tether_type_desc *t)
 {
 	return t == NULL || t->kind == TETHER_T_VOID;
@@ -59,6 +74,8 @@ static void ctx_free(tether_call_ctx *ctx)
 	tether_conn *c = ctx->conn;
 
 	unreserve(c, ctx->reserved);
+	if (ctx->early != NULL)
+		drop_posted(ctx->early);
 	unlink_ctx(ctx);
 	tether_arena_free(ctx->arena);
 	tt_free(ctx, sizeof *ctx);
@@ -178,13 +195,50 @@ static tether_status send_res(tether_call_ctx *ctx, const void *res)
 			     is_void(t) ? NULL : res);
 }
 
+/* Sends pr's reply, then the call is over: ctx is freed (and maybe c). */
+static void send_posted(tether_call_ctx *ctx, posted_reply *pr)
+{
+	tether_conn *c = ctx->conn;
+
+	if (c->eng != NULL && pr->fail == TETHER_OK)
+		TT_IGNORE(tt_conn_reply_bytes(c->eng, ctx->call_id, NULL,
+					      pr->e.buf, pr->e.len));
+	else if (c->eng != NULL)
+		TT_IGNORE(tt_conn_reply_error(c->eng, ctx->call_id,
+					      wire_error(pr->fail), 0, 0));
+	drop_posted(pr);
+	tt_rconn_kick(c);
+	ctx_free(ctx);
+}
+
+static void run_posted_reply(void *arg)
+{
+	posted_reply *pr = arg;
+	tether_call_ctx *ctx = pr->ctx;
+
+	if (ctx->deferred) {
+		send_posted(ctx, pr);
+	} else if (ctx->early == NULL) {
+		/* The handler (on a worker) has not returned yet: the reply
+		 * waits for its TETHER_E_DEFERRED. */
+		ctx->early = pr;
+	} else {
+		drop_posted(pr); /* a second reply to one call */
+	}
+}
+
 /* The handler returned st: reply now, or keep the context for later. */
 static void finish(tether_call_ctx *ctx, tether_status st)
 {
 	tether_conn *c = ctx->conn;
 
 	if (st == TETHER_E_DEFERRED) {
-		ctx->deferred = true;
+		posted_reply *early = ctx->early;
+		ctx->early = NULL;
+		if (early != NULL)
+			send_posted(ctx, early); /* it came before we did */
+		else
+			ctx->deferred = true;
 		return;
 	}
 	/* A generated table without a NULL-procedure handler says
@@ -339,33 +393,6 @@ void *tether_ctx_userdata(tether_call_ctx *ctx)
 	return ctx == NULL ? NULL : ctx->ent->ud;
 }
 
-/* A deferred reply from a thread other than the connection's loop: the
- * result is encoded here (the caller's memory is borrowed only for the
- * call), sent from the loop thread. */
-typedef struct posted_reply {
-	tether_call_ctx *ctx;
-	tether_enc e;
-	tether_status fail; /* OK: send e; else an error reply */
-} posted_reply;
-
-static void run_posted_reply(void *arg)
-{
-	posted_reply *pr = arg;
-	tether_call_ctx *ctx = pr->ctx;
-	tether_conn *c = ctx->conn;
-
-	if (c->eng != NULL && pr->fail == TETHER_OK)
-		TT_IGNORE(tt_conn_reply_bytes(c->eng, ctx->call_id, NULL,
-					      pr->e.buf, pr->e.len));
-	else if (c->eng != NULL)
-		TT_IGNORE(tt_conn_reply_error(c->eng, ctx->call_id,
-					      wire_error(pr->fail), 0, 0));
-	tether_enc_release(&pr->e);
-	tt_free(pr, sizeof *pr);
-	tt_rconn_kick(c);
-	ctx_free(ctx);
-}
-
 static bool off_loop(const tether_call_ctx *ctx)
 {
 	return ctx->conn->loop != NULL &&
@@ -401,10 +428,14 @@ tether_status tether_ctx_reply(tether_call_ctx *ctx, const void *res)
 	tether_conn *c;
 	tether_status st;
 
-	if (ctx == NULL || !ctx->deferred)
+	if (ctx == NULL)
 		return TETHER_E_STATE;
+	/* Off the loop, ctx->deferred is the loop's to read (the handler
+	 * may not have returned yet): the posted task checks it. */
 	if (off_loop(ctx))
 		return post_reply(ctx, res, TETHER_OK);
+	if (!ctx->deferred)
+		return TETHER_E_STATE;
 	c = ctx->conn;
 	st = send_res(ctx, res);
 	tt_rconn_kick(c);
@@ -416,13 +447,15 @@ void tether_ctx_fail(tether_call_ctx *ctx, tether_status st)
 {
 	tether_conn *c;
 
-	if (ctx == NULL || !ctx->deferred)
+	if (ctx == NULL)
 		return;
 	if (off_loop(ctx)) {
 		TT_IGNORE(post_reply(
 		    ctx, NULL, st == TETHER_OK ? TETHER_E_SYSTEM_ERR : st));
 		return;
 	}
+	if (!ctx->deferred)
+		return;
 	c = ctx->conn;
 	if (c->eng != NULL)
 		TT_IGNORE(tt_conn_reply_error(c->eng, ctx->call_id,

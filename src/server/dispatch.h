@@ -21,6 +21,7 @@ struct tether_call_ctx {
 	tether_status st; /* the handler's status (worker pool) */
 	uint64_t received_ms;
 	bool deferred;
+	struct posted_reply *early; /* a reply that came before DEFERRED */
 	bool null_proc; /* procedure 0: PROC_UNAVAIL from it means success */
 	tether_call_ctx *next, *prev;
 };

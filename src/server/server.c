@@ -316,6 +316,7 @@ typedef struct accepted {
 	sloop *sl;
 	int fd;
 	bool tls;
+	uint32_t xid_seed; /* chosen on loop 0, which owns s->xid_seed */
 	tt_peer peer;
 } accepted;
 
@@ -334,15 +335,18 @@ static tether_status conn_io(sloop *sl, tether_conn *c, int fd, bool tls)
 	return TETHER_OK;
 }
 
-static tether_status conn_open(sloop *sl, int fd, bool tls, const tt_peer *peer)
+static tether_status conn_open(sloop *sl, const accepted *a)
 {
+	int fd = a->fd;
+	bool tls = a->tls;
+	const tt_peer *peer = &a->peer;
 	tether_server *s = sl->s;
 	tt_conn_opts co = s->o.conn;
 	tt_conn *eng;
 	tether_conn *c;
 
 	co.now_ms = tt_io_now_ms();
-	co.xid_seed = s->xid_seed += 0x9e3779b9u;
+	co.xid_seed = a->xid_seed;
 	TT_TRY(tt_conn_new(&co, TT_CONN_SERVER, &eng));
 	c = tt_calloc(1, sizeof *c);
 	if (c == NULL) {
@@ -388,8 +392,7 @@ static void accept_task(void *arg)
 		admitted = tt_admit_enter(&s->admit, &a->peer) == TETHER_OK;
 	s->accepted += admitted;
 	uv_mutex_unlock(&s->mu);
-	if (admitted &&
-	    conn_open(a->sl, a->fd, a->tls, &a->peer) != TETHER_OK) {
+	if (admitted && conn_open(a->sl, a) != TETHER_OK) {
 		uv_mutex_lock(&s->mu);
 		tt_admit_leave(&s->admit, &a->peer);
 		uv_mutex_unlock(&s->mu);
@@ -410,6 +413,7 @@ static void hand_off(tether_server *s, int fd, bool tls, const tt_peer *peer)
 	}
 	a->sl = &s->loops[s->rr++ % s->nloops];
 	a->fd = fd, a->tls = tls, a->peer = *peer;
+	a->xid_seed = s->xid_seed += 0x9e3779b9u;
 	if (tt_io_loop_post(a->sl->loop, accept_task, a) != TETHER_OK) {
 		tt_io_close(fd);
 		tt_free(a, sizeof *a);

@@ -127,6 +127,7 @@ static const tether_proc_desc v2_procs[] = {
     PROC("PING", 2, 0, &t_void, &t_void, NULL),
     PROC("ECHO", 2, TP_ECHO, &t_bytes, &t_bytes, inv_echo),
     PROC("SLOW", 2, TP_SLOW, &t_uint, &t_uint, inv_slow),
+    PROC("HOLD", 2, TP_HOLD, &t_uint, &t_uint, inv_hold),
 };
 
 static const tether_proc_desc cb_procs[] = {
@@ -154,6 +155,7 @@ const tether_proc_desc *const tp_fire_pd = &v1_procs[6];
 const tether_proc_desc *const tp_drop_pd = &v1_procs[7];
 const tether_proc_desc *const tp_notify_pd = &cb_procs[1];
 const tether_proc_desc *const tp_v2_slow_pd = &v2_procs[2];
+const tether_proc_desc *const tp_v2_hold_pd = &v2_procs[3];
 
 const tether_proc_desc tp_bad_args_pd =
     PROC("ECHO", 1, TP_ECHO, &t_uint, &t_bytes, NULL);

@@ -55,12 +55,14 @@ typedef struct tp_cb_handlers {
 extern const tether_version_desc tp_v1, tp_v2, tp_cb_v1;
 /* Single procedures for direct calls. */
 extern const tether_proc_desc *const tp_echo_pd,
-    *const tp_slow_pd, *const tp_sub_pd, *const tp_whoami_pd,
-					     *const tp_hold_pd,
-						 *const tp_notify_pd,
-						     *const tp_v2_slow_pd,
-							 *const tp_fire_pd,
-							     *const tp_drop_pd;
+    *const tp_slow_pd, *const tp_sub_pd,
+			   *const tp_whoami_pd,
+			       *const tp_hold_pd,
+				   *const tp_notify_pd,
+				       *const tp_v2_slow_pd,
+					   *const tp_fire_pd,
+					       *const tp_drop_pd,
+						   *const tp_v2_hold_pd;
 /* A uint-argument ECHO: its arguments cannot decode as bytes
  * (GARBAGE_ARGS), and procedure/version/program variants for errors. */
 extern const tether_proc_desc tp_bad_args_pd, tp_no_proc_pd, tp_no_vers_pd,

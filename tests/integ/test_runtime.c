@@ -182,9 +182,18 @@ static void *hold_thread(void *arg)
 static tether_status h_hold(tether_call_ctx *ctx, const uint32_t *a,
 			    uint32_t *r)
 {
-	hold_job *j = malloc(sizeof *j);
+	hold_job *j;
 	pthread_t t;
 	(void)r;
+	if (*a == 0) {
+		/* Reply first, from this (worker) thread, then say DEFERRED:
+		 * the runtime must hold the reply until the handler returns. */
+		uint32_t one = 1;
+		tether_status st = tether_ctx_reply(ctx, &one);
+		(void)st;
+		return TETHER_E_DEFERRED;
+	}
+	j = malloc(sizeof *j);
 	if (j == NULL)
 		return TETHER_E_NOMEM;
 	j->ctx = ctx, j->ms = *a;
@@ -915,10 +924,18 @@ static void test_deferred_other_thread(void **state)
 	assert_int_equal(tether_call(c, tp_hold_pd, &ms, &r, NULL, 5000),
 			 TETHER_OK);
 	assert_int_equal(r, 51);
-	ms = 0;
+	ms = 1;
 	assert_int_equal(tether_call(c, tp_hold_pd, &ms, &r, NULL, 5000),
 			 TETHER_OK);
-	assert_int_equal(r, 1);
+	assert_int_equal(r, 2);
+	/* A blocking handler replying before it returns DEFERRED. */
+	for (int i = 0; i < 20; i++) {
+		ms = 0, r = 0;
+		assert_int_equal(
+		    tether_call(c, tp_v2_hold_pd, &ms, &r, NULL, 5000),
+		    TETHER_OK);
+		assert_int_equal(r, 1);
+	}
 	tether_client_free(c);
 	sleep_ms(20); /* let the detached helper threads exit */
 }
