@@ -155,7 +155,7 @@ static void tp_svc(struct svc_req *rq, SVCXPRT *x)
 	}
 }
 
-static volatile int g_svc_stop;
+static _Atomic int g_svc_stop;
 
 static void *svc_thread(void *arg)
 {
