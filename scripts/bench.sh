@@ -32,10 +32,11 @@ CLI_CPU="taskset -c 1"
 [ "$(nproc)" -ge 2 ] || { SRV_CPU=; CLI_CPU=; }
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tether-bench.XXXXXX")
-SERVER_PID=
+ALL_PIDS=
 cleanup() {
-	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && \
-		wait "$SERVER_PID" 2>/dev/null
+	for p in $ALL_PIDS; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
 	rm -rf "$TMP"
 }
 trap cleanup EXIT INT TERM
@@ -76,26 +77,32 @@ client_cmd() {
 	esac
 }
 
-# start_server IMPL TRANSPORT: sets SERVER_PID and EP.
+# start_server IMPL TRANSPORT: starts it and records its pid and endpoint
+# in SPID_<impl> and EP_<impl> (all of a transport's servers run at once so
+# the runs of the implementations can be interleaved).
 start_server() {
 	if [ "$2" = unix ]; then ep="unix:$TMP/$1.sock"; else ep="tcp://127.0.0.1:0"; fi
+	out=$TMP/srv.$1.$2.out
 	# Empty the file here: the background shell truncates it only later.
-	: >"$TMP/srv.out"
+	: >"$out"
 	# shellcheck disable=SC2046
-	$SRV_CPU $(server_cmd "$1") --listen "$ep" >"$TMP/srv.out" 2>"$TMP/srv.err" &
-	SERVER_PID=$!
+	$SRV_CPU $(server_cmd "$1") --listen "$ep" >"$out" 2>"$TMP/srv.$1.err" &
+	eval "SPID_$1=$!"
+	ALL_PIDS="$ALL_PIDS $!"
 	i=0
-	while ! grep -q '^listening ' "$TMP/srv.out"; do
+	while ! grep -q '^listening ' "$out"; do
 		i=$((i + 1))
-		if [ $i -gt 100 ]; then cat "$TMP/srv.err" >&2; exit 1; fi
+		if [ $i -gt 100 ]; then cat "$TMP/srv.$1.err" >&2; exit 1; fi
 		sleep 0.1
 	done
-	EP=$(sed -n 's/^listening //p' "$TMP/srv.out" | head -n 1)
+	eval "EP_$1=\$(sed -n 's/^listening //p' \"\$out\" | head -n 1)"
 }
-stop_server() {
-	kill "$SERVER_PID" 2>/dev/null || true
-	wait "$SERVER_PID" 2>/dev/null || true
-	SERVER_PID=
+server_pid() { eval "echo \$SPID_$1"; }
+server_ep() { eval "echo \$EP_$1"; }
+stop_server() { # IMPL
+	pid=$(server_pid "$1")
+	kill "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 }
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
@@ -109,7 +116,7 @@ run_client() { # IMPL ARGS...
 	impl=$1
 	shift
 	# shellcheck disable=SC2046
-	if ! $CLI_CPU $(client_cmd "$impl") --connect "$EP" "$@" >>"$RESULTS" 2>"$TMP/cli.err"; then
+	if ! $CLI_CPU $(client_cmd "$impl") --connect "$(server_ep "$impl")" "$@" >>"$RESULTS" 2>"$TMP/cli.err"; then
 		log "FAILED: $impl $*: $(cat "$TMP/cli.err")"
 	fi
 }
@@ -118,11 +125,12 @@ run_client() { # IMPL ARGS...
 # connections are open (and accepted).
 nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 
-measure_idle() { # IMPL TRANSPORT
+measure_idle() { # IMPL TRANSPORT [--warm]
+	SERVER_PID=$(server_pid "$1")
 	before=$(rss_kib "$SERVER_PID")
 	fds_before=$(nfds "$SERVER_PID")
-: >"$TMP/idle.out"
-	"$B/idle-conns" --connect "$EP" --count "$IDLE" --hold 120 >"$TMP/idle.out" 2>"$TMP/idle.err" &
+	: >"$TMP/idle.out"
+	"$B/idle-conns" --connect "$(server_ep "$1")" --count "$IDLE" --hold 120 ${3:-} >"$TMP/idle.out" 2>"$TMP/idle.err" &
 	idle_pid=$!
 	i=0
 	while ! grep -q '^open ' "$TMP/idle.out" && [ $i -lt 300 ]; do
@@ -133,7 +141,7 @@ measure_idle() { # IMPL TRANSPORT
 	# Connections the server really holds (accepted, not closed).
 	held=$(($(nfds "$SERVER_PID") - fds_before))
 	if grep -q '^open ' "$TMP/idle.out"; then
-		echo "$1 $2 $before $after $held" >>"$RSS"
+		echo "$1 $2 $before $after $held ${3:+warm}" >>"$RSS"
 	else
 		log "idle connections to $1/$2 failed: $(cat "$TMP/idle.err")"
 	fi
@@ -141,27 +149,46 @@ measure_idle() { # IMPL TRANSPORT
 	wait "$idle_pid" 2>/dev/null || true
 }
 
+run_set() { # IMPL: one run of every mode
+	run_client "$1" --mode latency --size "$SIZE" --calls "$LAT_CALLS"
+	run_client "$1" --mode latency --size "$BIG_SIZE" --calls "$BIG_CALLS"
+	if [ "$1" = tirpc ]; then
+		# libtirpc's blocking client: one call in flight.
+		run_client "$1" --mode throughput --size "$SIZE" --calls "$TPUT_CALLS"
+	else
+		run_client "$1" --mode throughput --size "$SIZE" --calls "$TPUT_CALLS" --depth "$DEPTH"
+	fi
+	if [ "$1" = tether ]; then
+		run_client "$1" --mode callback --size "$SIZE" --calls "$CB_CALLS"
+	fi
+}
+
 for tr in $TRANSPORTS; do
 	for impl in $IMPLS; do
-		log "$impl over $tr"
 		start_server "$impl" "$tr"
-		r=0
-		while [ $r -lt "$RUNS" ]; do
-			r=$((r + 1))
-			run_client "$impl" --mode latency --size "$SIZE" --calls "$LAT_CALLS"
-			run_client "$impl" --mode latency --size "$BIG_SIZE" --calls "$BIG_CALLS"
-			if [ "$impl" = tirpc ]; then
-				# libtirpc's blocking client: one call in flight.
-				run_client "$impl" --mode throughput --size "$SIZE" --calls "$TPUT_CALLS"
-			else
-				run_client "$impl" --mode throughput --size "$SIZE" --calls "$TPUT_CALLS" --depth "$DEPTH"
-			fi
-			if [ "$impl" = tether ]; then
-				run_client "$impl" --mode callback --size "$SIZE" --calls "$CB_CALLS"
-			fi
+	done
+	# Interleave the implementations run by run, so that load from
+	# elsewhere on the machine drifts over all of them alike.
+	r=0
+	while [ $r -lt "$RUNS" ]; do
+		r=$((r + 1))
+		for impl in $IMPLS; do
+			log "$tr run $r/$RUNS: $impl"
+			run_set "$impl"
 		done
-		measure_idle "$impl" "$tr"
-		stop_server
+	done
+	for impl in $IMPLS; do
+		stop_server "$impl"
+	done
+	# Memory per idle connection on a fresh server of each kind, so
+	# memory its allocator kept from the runs above does not hide it.
+	for impl in $IMPLS; do
+		for warm in "" --warm; do
+			start_server "$impl" "$tr"
+			sleep 1
+			measure_idle "$impl" "$tr" $warm
+			stop_server "$impl"
+		done
 	done
 done
 
@@ -221,11 +248,13 @@ RATIOS=$TMP/ratios.md
 		v=$(ratio "$t" "$p")
 		echo "| tether throughput ($DEPTH in flight) / tirpc blocking | $tr | $v | ≥ 4 | $(met "$v" ge 4) |"
 	done
-	while read -r impl tr before after n; do
+	while read -r impl tr before after n warm; do
+		what="never used"
+		[ -n "$warm" ] && what="after one NULL call each"
 		per=$(awk -v a="$after" -v b="$before" -v n="$n" 'BEGIN { if (n > 0) printf "%.1f", (a - b) / n; else print "-" }')
 		goal=; ok=
 		if [ "$impl" = tether ]; then goal="≤ 16"; ok=$(met "$per" le 16); fi
-		echo "| server RSS per idle connection (KiB), $impl: $before → $after KiB, $n of $IDLE connections held | $tr | $per | $goal | $ok |"
+		echo "| server RSS per idle connection (KiB), $impl, $what: $before → $after KiB, $n of $IDLE held | $tr | $per | $goal | $ok |"
 	done <"$RSS"
 } >"$RATIOS"
 
@@ -267,7 +296,8 @@ cat >"$OUT" <<MD
 # Performance
 
 Measured by \`scripts/bench.sh\` (never by CI). Each line is the median of
-$RUNS runs; the server runs on core 0 and the client on core 1 (\`taskset\`),
+$RUNS runs, the implementations' runs interleaved; the server runs on core
+0 and the client on core 1 (\`taskset\`),
 over loopback TCP (plaintext, \`tcp://127.0.0.1\`) and a Unix socket.
 
 - **Machine**: $MACHINE
@@ -320,10 +350,11 @@ $PLOT_NOTE
   SUBSCRIBE (server: at most 16 in flight, 5 s deadline each); p50/p99 there
   are the gaps between successive callback arrivals at the client, not
   round trips; depth 0 means "chosen by the server".
-- Server RSS per idle connection: VmRSS of the server process before and
-  after $IDLE connections were opened and accepted (the connections held
-  column counts the server's new file descriptors) and left idle; pages the
-  allocator keeps from earlier runs of the same server process count
-  against the "before" value.
+- Server RSS per idle connection: VmRSS of a freshly started server
+  process before and after $IDLE connections were opened, accepted (the
+  "held" count is the server's new file descriptors) and left idle for two
+  seconds, divided by the connections held; once for connections that never
+  sent anything and once for connections that each made one NULL call
+  (ECHO_PROG procedure 0) first, so buffers allocated on first use count.
 MD
 log "wrote $OUT"
