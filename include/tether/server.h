@@ -52,6 +52,11 @@ TETHER_API void tether_server_opts_set_tls(tether_server_opts *o,
  * refused with TETHER_E_INSECURE, DESIGN §5). */
 TETHER_API void tether_server_opts_set_allow_plaintext(tether_server_opts *o,
 						       bool on);
+/* Permission bits of Unix socket files this server creates (e.g. 0660,
+ * default 0: as the umask leaves them). Who may connect is also checked
+ * per call with tether_ctx_peer_cred(). */
+TETHER_API void tether_server_opts_set_unix_mode(tether_server_opts *o,
+						 unsigned mode);
 /* Connections open at once (default 4096; 0: no cap). Past it a new
  * connection is closed as soon as it is accepted. */
 TETHER_API void tether_server_opts_set_max_connections(tether_server_opts *o,
@@ -103,6 +108,14 @@ tether_server_register_blocking(tether_server *s, const tether_version_desc *vd,
  * TETHER_E_BUSY (8 listeners). */
 TETHER_API TETHER_WUR tether_status tether_server_listen(tether_server *s,
 							 const char *endpoint);
+/* Serves on an already listening socket (systemd socket activation,
+ * inherited fds): takes ownership of fd on success; tls selects RPC-over-TLS on a TCP
+ * socket. The plaintext-off-loopback check does not apply (the socket was
+ * chosen by whoever made it). TETHER_E_INVAL (not a listening stream
+ * socket, or tls without a TLS config / on a Unix socket), TETHER_E_STATE,
+ * TETHER_E_BUSY. */
+TETHER_API TETHER_WUR tether_status tether_server_listen_fd(tether_server *s,
+							    int fd, bool tls);
 /* The i-th listening endpoint with its bound port, e.g.
  * "tcp://127.0.0.1:40123", into buf[0..cap). TETHER_E_NOT_FOUND past the
  * last, TETHER_E_TOO_LARGE if buf is short. */

@@ -61,6 +61,14 @@ tether_status tt_io_resolve(const tt_endpoint *ep, struct sockaddr_storage *sa,
  * Returns TETHER_E_IO (with errno kept) or TETHER_E_BAD_ENDPOINT. */
 tether_status tt_io_listen(const tt_endpoint *ep, int backlog, int *fd_out,
 			   tt_endpoint *ep_out);
+/* Sets the permission bits of a Unix socket file (mode & 0777).
+ * TETHER_E_IO on failure. */
+tether_status tt_io_chmod(const char *path, unsigned mode);
+/* Adopts an already listening socket (systemd socket activation): makes it
+ * non-blocking and close-on-exec and describes it in *ep_out (tcp:// with
+ * its address and port, or unix:PATH). TETHER_E_INVAL if fd is not a
+ * listening stream socket. */
+tether_status tt_io_adopt_listener(int fd, tt_endpoint *ep_out);
 
 /* Accepts one connection from a non-blocking listener: TETHER_OK with a
  * non-blocking, close-on-exec fd; TETHER_E_NEED_MORE when none is waiting;

@@ -301,3 +301,60 @@ bool tt_io_is_loopback(const tt_endpoint *ep)
 		return v6_loopback(&((struct sockaddr_in6 *)&sa)->sin6_addr);
 	return false;
 }
+
+tether_status tt_io_chmod(const char *path, unsigned mode)
+{
+	return chmod(path, (mode_t)(mode & 0777)) == 0 ? TETHER_OK
+						       : TETHER_E_IO;
+}
+
+static tether_status describe(const struct sockaddr_storage *sa,
+			      tt_endpoint *ep)
+{
+	memset(ep, 0, sizeof *ep);
+	if (sa->ss_family == AF_UNIX) {
+		const struct sockaddr_un *un = (const void *)sa;
+		ep->kind = TT_EP_UNIX;
+		snprintf(ep->path, sizeof ep->path, "%s", un->sun_path);
+		return TETHER_OK;
+	}
+	ep->kind = TT_EP_TCP;
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, ep->host, sizeof ep->host);
+		ep->port = ntohs(in->sin_port);
+		return TETHER_OK;
+	}
+	if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, ep->host, sizeof ep->host);
+		ep->port = ntohs(in6->sin6_port);
+		return TETHER_OK;
+	}
+	return TETHER_E_INVAL;
+}
+
+tether_status tt_io_adopt_listener(int fd, tt_endpoint *ep_out)
+{
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof sa;
+	int type = 0, listening = 0, fl;
+	socklen_t ol = sizeof type;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &ol) != 0 ||
+	    type != SOCK_STREAM)
+		return TETHER_E_INVAL;
+	ol = sizeof listening;
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ol) != 0 ||
+	    !listening)
+		return TETHER_E_INVAL;
+	memset(&sa, 0, sizeof sa);
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+		return TETHER_E_INVAL;
+	TT_TRY(describe(&sa, ep_out));
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+		return TETHER_E_IO;
+	return TETHER_OK;
+}

@@ -32,6 +32,7 @@ struct tether_server_opts {
 	size_t max_queued;
 	uint32_t max_connections, max_per_source;
 	size_t max_call_memory;
+	unsigned unix_mode; /* 0: as the umask leaves it */
 	tt_conn_opts conn;
 	const tether_tls_config *tls; /* borrowed until tether_server_new */
 	bool allow_plaintext;
@@ -39,7 +40,7 @@ struct tether_server_opts {
 
 typedef struct listener {
 	int fd;
-	bool tls;
+	bool tls, adopted;
 	tt_endpoint ep;
 	uv_poll_t poll;
 	tether_server *s;
@@ -113,6 +114,7 @@ SETTER(max_queued, size_t, max_queued)
 SETTER(max_connections, uint32_t, max_connections)
 SETTER(max_per_source, uint32_t, max_per_source)
 SETTER(max_call_memory, size_t, max_call_memory)
+SETTER(unix_mode, unsigned, unix_mode)
 SETTER(allow_plaintext, bool, allow_plaintext)
 SETTER(max_record, uint32_t, conn.max_record)
 SETTER(max_inbound, uint32_t, conn.max_inbound)
@@ -227,8 +229,36 @@ tether_status tether_server_listen(tether_server *s, const char *endpoint)
 		return TETHER_E_BUSY;
 	l = &s->lis[s->nlis];
 	TT_TRY(tt_io_listen(&ep, 128, &l->fd, &l->ep));
+	if (ep.kind == TT_EP_UNIX && s->o.unix_mode != 0 &&
+	    tt_io_chmod(ep.path, s->o.unix_mode) != TETHER_OK) {
+		tt_io_close(l->fd);
+		unlink(ep.path);
+		return TETHER_E_IO;
+	}
 	l->s = s;
 	l->tls = ep.kind == TT_EP_TLS;
+	s->nlis++;
+	return TETHER_OK;
+}
+
+tether_status tether_server_listen_fd(tether_server *s, int fd, bool tls)
+{
+	listener *l;
+
+	if (!good(s) || fd < 0)
+		return TETHER_E_INVAL;
+	if (s->state != ST_NEW)
+		return TETHER_E_STATE;
+	if (s->nlis == MAX_LISTENERS)
+		return TETHER_E_BUSY;
+	l = &s->lis[s->nlis];
+	TT_TRY(tt_io_adopt_listener(fd, &l->ep));
+	if (tls && (l->ep.kind != TT_EP_TCP || s->tls == NULL))
+		return TETHER_E_INVAL;
+	if (tls)
+		l->ep.kind = TT_EP_TLS;
+	l->fd = fd, l->s = s, l->tls = tls;
+	l->adopted = true; /* its socket file is not ours to unlink */
 	s->nlis++;
 	return TETHER_OK;
 }
@@ -516,17 +546,17 @@ tether_status tether_server_run(tether_server *s)
 
 /* ---- stopping ------------------------------------------------------------ */
 
-static void unlink_unix(const tt_endpoint *ep)
+static void unlink_unix(const listener *l)
 {
-	if (ep->kind == TT_EP_UNIX)
-		unlink(ep->path);
+	if (l->ep.kind == TT_EP_UNIX && !l->adopted)
+		unlink(l->ep.path);
 }
 
 static void on_listener_closed(uv_handle_t *h)
 {
 	listener *l = h->data;
 	tt_io_close(l->fd);
-	unlink_unix(&l->ep);
+	unlink_unix(l);
 	l->fd = -1;
 }
 
@@ -661,7 +691,7 @@ void tether_server_free(tether_server *s)
 	for (size_t i = 0; i < s->nlis; i++) {
 		if (s->lis[i].fd >= 0 && !s->listening) {
 			tt_io_close(s->lis[i].fd);
-			unlink_unix(&s->lis[i].ep);
+			unlink_unix(&s->lis[i]);
 		}
 	}
 	if (s->loops != NULL)

@@ -18,7 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1316,6 +1319,68 @@ static void test_never_answered(void **state)
 	tether_arena_free(a);
 }
 
+/* Unix socket file permissions, and serving on a socket made elsewhere
+ * (socket activation). */
+static void test_listen_fd_and_mode(void **state)
+{
+	tether_server_opts *o;
+	tether_server *s;
+	char path[96], ep[128];
+	struct stat st;
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t len = sizeof sin;
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), other;
+	tether_client *c;
+	uint32_t uid = 0;
+	(void)state;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof sin), 0);
+	assert_int_equal(listen(lfd, 8), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
+	snprintf(path, sizeof path, "unix:/tmp/tether-mode-%d.sock",
+		 (int)getpid());
+
+	assert_int_equal(tether_server_opts_new(&o), TETHER_OK);
+	tether_server_opts_set_io_threads(o, 1);
+	tether_server_opts_set_unix_mode(o, 0600);
+	assert_int_equal(tether_server_new(o, &s), TETHER_OK);
+	tether_server_opts_free(o);
+	assert_int_equal(tether_server_register(s, &tp_v1, &handlers, NULL),
+			 TETHER_OK);
+	assert_int_equal(tether_server_listen(s, path), TETHER_OK);
+	assert_int_equal(stat(path + 5, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* A socket that is not listening is refused. */
+	other = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(tether_server_listen_fd(s, other, false),
+			 TETHER_E_INVAL);
+	close(other);
+	assert_int_equal(tether_server_listen_fd(s, lfd, true), TETHER_E_INVAL);
+	assert_int_equal(tether_server_listen_fd(s, lfd, false), TETHER_OK);
+	assert_int_equal(tether_server_endpoint(s, 1, ep, sizeof ep),
+			 TETHER_OK);
+	{
+		char want[64];
+		snprintf(want, sizeof want, "tcp://127.0.0.1:%u",
+			 (unsigned)ntohs(sin.sin_port));
+		assert_string_equal(ep, want);
+	}
+	assert_int_equal(tether_server_start(s), TETHER_OK);
+	c = connect_ok(ep);
+	assert_int_equal(tether_call(c, tp_whoami_pd, NULL, &uid, NULL, 0),
+			 TETHER_OK);
+	assert_int_equal(uid, 0xFFFFFFFFu);
+	tether_client_free(c);
+	c = connect_ok(path);
+	assert_int_equal(tether_call(c, tp_whoami_pd, NULL, &uid, NULL, 0),
+			 TETHER_OK);
+	assert_int_equal(uid, (uint32_t)getuid());
+	tether_client_free(c);
+	tether_server_free(s);
+	assert_int_not_equal(stat(path + 5, &st), 0); /* unlinked */
+}
+
 /* ---- allocation failures (STYLE 21) -------------------------------------- */
 
 /* Only the test thread's allocations are counted and failed: in blocking
@@ -1587,6 +1652,7 @@ int main(void)
 	    cmocka_unit_test(test_max_connections),
 	    cmocka_unit_test(test_call_memory_budget),
 	    cmocka_unit_test(test_never_answered),
+	    cmocka_unit_test(test_listen_fd_and_mode),
 	    cmocka_unit_test_setup_teardown(test_garbage_peers, setup,
 					    teardown),
 	    cmocka_unit_test(test_inbound_backpressure),
