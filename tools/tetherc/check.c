@@ -407,8 +407,7 @@ static char *lower_name(tc_ctx *c, const char *s, const char *suffix)
 		tc_buf_put(&b, &ch, 1);
 	}
 	tc_buf_puts(&b, suffix);
-	char *r = b.failed ? NULL : tc_pool_strndup(&c->pool, b.s, b.len);
-	tc_buf_free(&b);
+	char *r = tc_buf_take(&c->pool, &b);
 	return r;
 }
 
@@ -905,19 +904,19 @@ static bool check_def(tc_ctx *c, tc_def *d)
 
 bool tc_check(tc_ctx *c)
 {
-	if (c->failed)
+	if (!tc_ok(c))
 		return false;
 	index_passthru(c);
 	/* Programs last: they add argument structs to the list. */
-	for (tc_def *d = c->defs; d != NULL && !c->failed; d = d->next)
+	for (tc_def *d = c->defs; d != NULL && tc_ok(c); d = d->next)
 		if (d->kind != TC_D_PROGRAM)
 			check_def(c, d);
-	for (tc_def *d = c->defs; d != NULL && !c->failed; d = d->next)
+	for (tc_def *d = c->defs; d != NULL && tc_ok(c); d = d->next)
 		if (d->kind == TC_D_PROGRAM)
 			check_def(c, d);
-	if (c->failed || !find_cycles(c))
+	if (!tc_ok(c) || !find_cycles(c) || !tc_ok(c))
 		return false;
 	for (tc_def *d = c->defs; d != NULL; d = d->next)
 		def_min_wire(d, 0);
-	return check_generated_names(c);
+	return check_generated_names(c) && tc_ok(c);
 }

@@ -171,7 +171,7 @@ static const char *safe_file(tc_ctx *c)
 
 bool tc_generate(tc_ctx *c, const char *base, tc_buf *h, tc_buf *src)
 {
-	if (c->failed)
+	if (!tc_ok(c))
 		return false;
 	tc_gen g = {0};
 	tc_buf body = {0}, descpre = {0};

@@ -15,9 +15,8 @@ static const char *bound_str(tc_gen *g, const tc_decl *x)
 {
 	tc_buf b = {0};
 	tc_put_bound(&b, x);
-	const char *r = b.failed ? "" : tc_fmt(g, "%s", b.s);
-	tc_buf_free(&b);
-	return r;
+	const char *r = tc_buf_take(&g->c->pool, &b);
+	return r ? r : "";
 }
 
 static bool is_builtin(const tc_tspec *t)

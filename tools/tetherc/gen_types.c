@@ -25,8 +25,7 @@ char *tc_fmt(tc_gen *g, const char *fmt, ...)
 		return "";
 	}
 	tc_buf_puts(&b, tmp);
-	char *r = b.failed ? NULL : tc_pool_strndup(&g->c->pool, b.s, b.len);
-	tc_buf_free(&b);
+	char *r = tc_buf_take(&g->c->pool, &b);
 	return r ? r : "";
 }
 

@@ -560,8 +560,7 @@ static const char *join_path(tc_ctx *c, const char *dir, size_t dlen,
 		tc_buf_puts(&b, "/");
 	}
 	tc_buf_puts(&b, name);
-	const char *r = b.failed ? NULL : tc_pool_strndup(&c->pool, b.s, b.len);
-	tc_buf_free(&b);
+	const char *r = tc_buf_take(&c->pool, &b);
 	return r;
 }
 

@@ -416,9 +416,7 @@ static bool name_anon(tc_ctx *c, tc_decl *d, const char *prefix)
 		tc_buf b = {0};
 		tc_buf_printf(&b, "%s_%s", prefix ? prefix : d->name,
 			      prefix ? d->name : "elem");
-		a->name =
-		    b.failed ? NULL : tc_pool_strndup(&c->pool, b.s, b.len);
-		tc_buf_free(&b);
+		a->name = tc_buf_take(&c->pool, &b);
 	}
 	if (a->name == NULL)
 		return false;
@@ -868,7 +866,7 @@ bool tc_parse_all(tc_ctx *c)
 {
 	c->have_tok = false;
 	c->depth = 0;
-	while (!c->failed && peek(c)->kind != TK_EOF)
+	while (tc_ok(c) && peek(c)->kind != TK_EOF)
 		parse_definition(c);
-	return !c->failed;
+	return tc_ok(c);
 }

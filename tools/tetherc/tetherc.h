@@ -21,7 +21,7 @@
 #define TC_MAX_INCLUDE_DEPTH 16
 #define TC_MAX_MACRO_DEPTH 32
 #define TC_MAX_DEFS 20000
-#define TC_MAX_NAME 255 /* characters in a name or number */
+#define TC_MAX_NAME 255		 /* characters in a name or number */
 #define TC_MAX_EXPANSIONS 100000 /* macro expansions per compilation */
 
 /* ---- memory pool: everything the compiler allocates, freed at once ---- */
@@ -50,6 +50,9 @@ void tc_buf_puts(tc_buf *b, const char *s);
 void tc_buf_printf(tc_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void tc_buf_free(tc_buf *b);
+/* Moves b's text into the pool (NULL, with pool->failed set, when b or
+ * the pool ran out of memory) and frees b. */
+char *tc_buf_take(tc_pool *pool, tc_buf *b);
 
 /* ---- source locations and errors ------------------------------------- */
 
@@ -317,6 +320,9 @@ bool tc_check(tc_ctx *c);
 bool tc_generate(tc_ctx *c, const char *base, tc_buf *h, tc_buf *src);
 
 /* internal, shared between files */
+/* False (with an "out of memory" error if none is set yet) when anything
+ * failed so far. */
+bool tc_ok(tc_ctx *c);
 void tc_error(tc_ctx *c, tc_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 bool tc_lex_push_file(tc_ctx *c, const char *path, const char *text,

@@ -150,6 +150,23 @@ void tc_error(tc_ctx *c, tc_loc loc, const char *fmt, ...)
 	tc_buf_puts(&c->err, "\n");
 }
 
+char *tc_buf_take(tc_pool *pool, tc_buf *b)
+{
+	char *r =
+	    b->failed ? NULL : tc_pool_strndup(pool, b->s ? b->s : "", b->len);
+	if (r == NULL)
+		pool->failed = true;
+	tc_buf_free(b);
+	return r;
+}
+
+bool tc_ok(tc_ctx *c)
+{
+	if (c->pool.failed && !c->failed)
+		tc_error(c, (tc_loc){c->main_file, 0, 0}, "out of memory");
+	return !c->failed;
+}
+
 bool tc_read_default(void *ud, const char *path, char **text, size_t *len,
 		     tc_pool *pool)
 {
