@@ -387,6 +387,38 @@ static void attach_task(void *arg)
 	tt_io_conn_update(c->conn.io);
 }
 
+/* Starts the client's loop thread and hands it the connection. */
+static tether_status start_loop(tether_client *c)
+{
+	tether_status st;
+
+	TT_TRY(tt_io_loop_new(&c->loop));
+	st = tt_io_loop_start(c->loop);
+	if (st != TETHER_OK) {
+		tt_io_loop_free(c->loop);
+		c->loop = NULL;
+		return st;
+	}
+	/* From here the loop owns the socket and the transport (with any
+	 * input kept back and the TLS state). */
+	c->conn.loop = c->loop;
+	c->conn.mu = NULL;
+	c->conn.bx = NULL;
+	st = tt_io_loop_post(c->loop, attach_task, c);
+	if (st != TETHER_OK) {
+		tt_io_loop_stop(c->loop);
+		tt_io_loop_join(c->loop);
+		tt_io_loop_free(c->loop);
+		c->loop = NULL;
+		c->conn.loop = NULL;
+		c->conn.mu = &c->mu;
+		c->conn.bx = &c->x;
+		return st;
+	}
+	c->started = true;
+	return TETHER_OK;
+}
+
 tether_status tether_client_start(tether_client *c)
 {
 	tether_status st;
@@ -403,19 +435,7 @@ tether_status tether_client_start(tether_client *c)
 			 ? tt_conn_status(c->conn.eng)
 			 : TETHER_E_CLOSED;
 	else
-		st = tt_io_loop_new(&c->loop);
-	if (st == TETHER_OK) {
-		/* From here the loop owns the socket and the transport (with
-		 * any input kept back and the TLS state). */
-		c->conn.loop = c->loop;
-		c->conn.mu = NULL;
-		c->conn.bx = NULL;
-		st = tt_io_loop_post(c->loop, attach_task, c);
-		if (st == TETHER_OK)
-			st = tt_io_loop_start(c->loop);
-		if (st == TETHER_OK)
-			c->started = true;
-	}
+		st = start_loop(c);
 	uv_mutex_unlock(&c->mu);
 	return st;
 }

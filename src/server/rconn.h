@@ -79,7 +79,8 @@ struct tether_conn {
 	atomic_uint refs;      /* contexts + tasks in flight to the loop */
 	bool transport_closed; /* the driver is gone */
 	bool draining;	       /* inside tt_rconn_drain */
-	tether_status status;  /* TT_EV_CLOSED status, OK before */
+	_Atomic tether_status
+	    status;	       /* TT_EV_CLOSED's; OK before. Any thread */
 	tether_call_ctx *ctxs; /* live inbound contexts */
 	const tt_rconn_owner *owner;
 	void *owner_ud;
