@@ -1381,6 +1381,73 @@ static void test_listen_fd_and_mode(void **state)
 	assert_int_not_equal(stat(path + 5, &st), 0); /* unlinked */
 }
 
+/* Many clients at once, each on its own thread, mixing echo calls of
+ * varying sizes with callbacks: every result is exact. */
+typedef struct worker_arg {
+	const char *ep;
+	unsigned seed;
+	int ok;
+} worker_arg;
+
+static void *client_worker(void *p)
+{
+	worker_arg *w = p;
+	tether_client *c;
+	tether_arena *a;
+	uint8_t buf[4096];
+
+	if (tether_client_connect(w->ep, NULL, &c) != TETHER_OK)
+		return NULL;
+	if (tether_client_register(c, &tp_cb_v1, &cb_handlers, NULL) !=
+		TETHER_OK ||
+	    tether_arena_new(1 << 16, &a) != TETHER_OK) {
+		tether_client_free(c);
+		return NULL;
+	}
+	for (int i = 0; i < 300; i++) {
+		uint32_t n = (uint32_t)(rand_r(&w->seed) % sizeof buf);
+		tp_bytes in = {n, buf}, out = {0, NULL};
+		for (uint32_t k = 0; k < n; k++)
+			buf[k] = (uint8_t)(k ^ (uint32_t)i);
+		if (i % 50 == 0) {
+			tp_sub_args sa = {20, 8};
+			uint32_t got = 0;
+			if (tether_call(c, tp_sub_pd, &sa, &got, NULL, 10000) ==
+				TETHER_OK &&
+			    got == 20)
+				w->ok++;
+			continue;
+		}
+		if (tether_call(c, tp_echo_pd, &in, &out, a, 10000) ==
+			TETHER_OK &&
+		    out.len == n && (n == 0 || memcmp(out.val, buf, n) == 0))
+			w->ok++;
+		tether_arena_reset(a);
+	}
+	tether_arena_free(a);
+	tether_client_free(c);
+	return NULL;
+}
+
+static void test_concurrent_clients(void **state)
+{
+	fixture *f = *state;
+	enum { T = 8 };
+	pthread_t t[T];
+	worker_arg w[T];
+
+	for (int i = 0; i < T; i++) {
+		w[i] = (worker_arg){i % 2 ? f->tcp : f->unix_ep,
+				    (unsigned)i * 7919u + 1, 0};
+		assert_int_equal(
+		    pthread_create(&t[i], NULL, client_worker, &w[i]), 0);
+	}
+	for (int i = 0; i < T; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].ok, 300);
+	}
+}
+
 /* ---- allocation failures (STYLE 21) -------------------------------------- */
 
 /* Only the test thread's allocations are counted and failed: in blocking
@@ -1652,6 +1719,8 @@ int main(void)
 	    cmocka_unit_test(test_max_connections),
 	    cmocka_unit_test(test_call_memory_budget),
 	    cmocka_unit_test(test_never_answered),
+	    cmocka_unit_test_setup_teardown(test_concurrent_clients, setup,
+					    teardown),
 	    cmocka_unit_test(test_listen_fd_and_mode),
 	    cmocka_unit_test_setup_teardown(test_garbage_peers, setup,
 					    teardown),
