@@ -142,7 +142,9 @@ static bool resolve_value(tc_ctx *c, tc_value *v, unsigned depth)
 		return false;
 	}
 	if (s->enumval != NULL) {
-		if (!resolve_enum(c, s->enumdef, depth))
+		/* An earlier member of the enum being resolved is ready. */
+		if (!s->enumval->value.resolved &&
+		    !resolve_enum(c, s->enumdef, depth))
 			return false;
 		v->v = s->enumval->value.v;
 	} else if (s->def->kind == TC_D_CONST) {
