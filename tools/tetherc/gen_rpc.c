@@ -138,15 +138,24 @@ static void h_version(tc_gen *g, tc_def *prog, tc_version *v, tc_pinfo *pi)
 		tc_put_int(h, pi[i].p->num.v);
 		tc_buf_puts(h, "\n");
 	}
-	tc_buf_puts(h, "\n/* Client stubs: blocking (tether_call), async "
-		       "(tether_call_async),\n"
-		       " * and the deferred reply of a handler that returned "
-		       "TETHER_E_DEFERRED. */\n");
+	tc_buf_puts(
+	    h,
+	    "\n/*\n"
+	    " * Client stubs. P_n: blocking (tether_call); *argp is borrowed,\n"
+	    " * *resp is filled with memory from arena (valid until it is\n"
+	    " * reset or freed). P_n_async: tether_call_async; *argp is\n"
+	    " * encoded before it returns; done runs once on the connection's\n"
+	    " * loop thread, *resp valid only during the call. P_n_reply:\n"
+	    " * the reply of a handler that returned TETHER_E_DEFERRED.\n"
+	    " */\n");
 	for (size_t i = 0; i < v->nprocs; i++)
 		h_stub_protos(g, &pi[i]);
 	tc_buf_printf(
 	    h,
-	    "\n/* Server side: a NULL handler answers PROC_UNAVAIL. */\n"
+	    "\n/* Server side: handlers get *argp (valid during the call) and\n"
+	    " * fill *resp with memory from tether_ctx_arena(ctx). A NULL\n"
+	    " * handler answers PROC_UNAVAIL. The table is borrowed: it must\n"
+	    " * outlive the server or client it is registered with. */\n"
 	    "typedef struct %s_handlers {\n",
 	    vn);
 	for (size_t i = 0; i < v->nprocs; i++)
