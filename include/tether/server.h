@@ -109,8 +109,8 @@ tether_server_register_blocking(tether_server *s, const tether_version_desc *vd,
 TETHER_API TETHER_WUR tether_status tether_server_listen(tether_server *s,
 							 const char *endpoint);
 /* Serves on an already listening socket (systemd socket activation,
- * inherited fds): takes ownership of fd on success; tls selects RPC-over-TLS on a TCP
- * socket. The plaintext-off-loopback check does not apply (the socket was
+ * inherited fds): takes ownership of fd on success; tls selects RPC-over-TLS on
+ * a TCP socket. The plaintext-off-loopback check does not apply (the socket was
  * chosen by whoever made it). TETHER_E_INVAL (not a listening stream
  * socket, or tls without a TLS config / on a Unix socket), TETHER_E_STATE,
  * TETHER_E_BUSY. */
@@ -149,6 +149,11 @@ typedef struct tether_server_counters {
 	uint64_t refused_memory; /* calls refused: max_call_memory */
 	uint64_t open;		 /* connections open now */
 	uint64_t call_memory;	 /* bytes reserved by calls in flight now */
+	/* Connections the server ended, by reason: */
+	uint64_t closed_unresponsive; /* callbacks expired too often */
+	uint64_t closed_idle;	      /* idle timeout */
+	uint64_t closed_malformed;    /* bad records or RPC headers */
+	uint64_t closed_handshake;    /* TLS / probe failure or deadline */
 } tether_server_counters;
 
 /* Copies min(size, sizeof) bytes of the counters into *out. Any thread. */

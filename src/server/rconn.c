@@ -196,6 +196,26 @@ static void on_call_failed(const tt_event *ev)
 	tt_free(p, sizeof *p);
 }
 
+/* Counts why a server connection ended (STYLE 15: every limit hit is
+ * counted). */
+static void count_close(tether_conn *c, tether_status st)
+{
+	tt_budget *b = c->budget;
+
+	if (b == NULL)
+		return;
+	if (st == TETHER_E_UNRESPONSIVE)
+		atomic_fetch_add(&b->closed_unresponsive, 1);
+	else if (st == TETHER_E_IDLE)
+		atomic_fetch_add(&b->closed_idle, 1);
+	else if ((st >= 200 && st < 300) || st == TETHER_E_PROTOCOL)
+		atomic_fetch_add(&b->closed_malformed, 1);
+	else if (st == TETHER_E_TLS || st == TETHER_E_TLS_REQUIRED ||
+		 st == TETHER_E_PEER_IDENTITY || st == TETHER_E_TIMEOUT ||
+		 st == TETHER_E_AUTH_REJECTED)
+		atomic_fetch_add(&b->closed_handshake, 1);
+}
+
 void tt_rconn_drain(tether_conn *c)
 {
 	tt_event ev;
@@ -215,6 +235,7 @@ void tt_rconn_drain(tether_conn *c)
 			break;
 		case TT_EV_CLOSED:
 			c->status = ev.status;
+			count_close(c, ev.status);
 			break;
 		default:
 			break;

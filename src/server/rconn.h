@@ -55,6 +55,9 @@ typedef struct tt_budget {
 	atomic_size_t used;
 	size_t max; /* 0: no budget */
 	atomic_uint_least64_t refused;
+	/* Why connections ended (their TT_EV_CLOSED status), server-wide. */
+	atomic_uint_least64_t closed_unresponsive, closed_idle,
+	    closed_malformed, closed_handshake;
 } tt_budget;
 
 typedef struct tt_rconn_owner {

@@ -300,6 +300,10 @@ tether_status tether_server_stats(tether_server *s, tether_server_counters *out,
 	uv_mutex_unlock(&s->mu);
 	v.refused_memory = atomic_load(&s->budget.refused);
 	v.call_memory = atomic_load(&s->budget.used);
+	v.closed_unresponsive = atomic_load(&s->budget.closed_unresponsive);
+	v.closed_idle = atomic_load(&s->budget.closed_idle);
+	v.closed_malformed = atomic_load(&s->budget.closed_malformed);
+	v.closed_handshake = atomic_load(&s->budget.closed_handshake);
 	memcpy(out, &v, size < sizeof v ? size : sizeof v);
 	return TETHER_OK;
 }

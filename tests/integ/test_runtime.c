@@ -909,6 +909,12 @@ static void test_black_hole(void **state)
 		sleep_ms(10);
 	assert_true(g_cb_timeouts >= 4);
 	assert_true(g_cb_unresponsive >= 1);
+	{
+		tether_server_counters k;
+		assert_int_equal(tether_server_stats(f.s, &k, sizeof k),
+				 TETHER_OK);
+		assert_int_equal(k.closed_unresponsive, 1);
+	}
 	assert_int_equal(threads_during, threads_before);
 	for (int i = 0; i < 100 && tether_server_connections(f.s) != 1; i++)
 		sleep_ms(10);
@@ -1280,6 +1286,12 @@ static void test_garbage_peers(void **state)
 				n = read(fds[i], b, sizeof b);
 		}
 		assert_int_equal(n, 0);
+	}
+	{
+		tether_server_counters k;
+		assert_int_equal(tether_server_stats(f->s, &k, sizeof k),
+				 TETHER_OK);
+		assert_true(k.closed_malformed >= N / 3);
 	}
 	for (int i = 0; i < N; i++)
 		close(fds[i]);

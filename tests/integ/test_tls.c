@@ -399,6 +399,17 @@ static void test_handshake_deadline(void **state)
 		assert_int_equal(poll(&p, 1, 3000), 1);
 	}
 	assert_int_equal(read(fd, &b, 1), 0); /* EOF, nothing sent */
+	{
+		tether_server_counters k;
+		for (int i = 0; i < 100; i++) {
+			assert_int_equal(tether_server_stats(s, &k, sizeof k),
+					 TETHER_OK);
+			if (k.closed_handshake == 1)
+				break;
+			usleep(10000);
+		}
+		assert_int_equal(k.closed_handshake, 1);
+	}
 	assert_true(now_ms() - t0 >= 250);
 	assert_true(now_ms() - t0 < 2000);
 	close(fd);
