@@ -51,10 +51,20 @@ function(tether_generate)
     get_filename_component(base ${x} NAME_WLE)
     set(out_c ${TG_OUTPUT_DIR}/${base}.c)
     set(out_h ${TG_OUTPUT_DIR}/${base}.h)
+    # Files the .x #includes are tracked through a depfile where the
+    # generator supports one.
+    set(depfile_args)
+    set(depfile_opt)
+    if(CMAKE_GENERATOR MATCHES "Ninja|Makefiles")
+      set(depfile_args DEPFILE ${TG_OUTPUT_DIR}/${base}.d)
+      set(depfile_opt --depfile ${TG_OUTPUT_DIR}/${base}.d)
+    endif()
     add_custom_command(OUTPUT ${out_c} ${out_h}
       COMMAND ${CMAKE_COMMAND} -E make_directory ${TG_OUTPUT_DIR}
-      COMMAND ${cmd} ${TG_OPTIONS} ${imports} -o ${TG_OUTPUT_DIR} ${abs}
+      COMMAND ${cmd} ${TG_OPTIONS} ${imports} ${depfile_opt}
+              -o ${TG_OUTPUT_DIR} ${abs}
       DEPENDS ${abs} ${dep} ${import_deps}
+      ${depfile_args}
       COMMENT "tetherc ${x}"
       VERBATIM)
     target_sources(${TG_TARGET} PRIVATE ${out_c} ${out_h})

@@ -41,5 +41,10 @@ printf '#include "inc.x"\n#ifdef WANT\nconst B = A;\n#endif\n' > "$tmp/main.x"
 printf 'const A = 7;\n' > "$tmp/inc.x"
 "$tc" -DWANT -o "$tmp" "$tmp/main.x" || bad "-D / #include"
 grep -q '#define B 7' "$tmp/main.h" || bad "#define B from the include and -D"
+# --depfile: a make rule naming the input and what it includes
+"$tc" -DWANT --depfile "$tmp/main.d" -o "$tmp" "$tmp/main.x" || bad "--depfile"
+[ "$(cat "$tmp/main.d")" = "$tmp/main.c $tmp/main.h: \\
+  $tmp/main.x \\
+  $tmp/inc.x" ] || bad "depfile: $(cat "$tmp/main.d")"
 [ $fail -eq 0 ] && echo "cli: ok"
 exit $fail

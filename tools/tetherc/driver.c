@@ -67,6 +67,7 @@ static bool read_file(tc_ctx *c, const char *path, char **text, size_t *len)
 		tc_error(c, (tc_loc){path, 0, 0}, "cannot read '%s'", path);
 		return false;
 	}
+	tc_note_file(c, path);
 	return true;
 }
 

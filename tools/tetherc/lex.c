@@ -570,6 +570,7 @@ static bool try_open(tc_ctx *c, const char *path)
 	size_t len = 0;
 	if (path == NULL || !c->read(c->read_ud, path, &text, &len, &c->pool))
 		return false;
+	tc_note_file(c, path);
 	return tc_lex_push_file(c, path, text, len);
 }
 

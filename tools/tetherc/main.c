@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * main.c - the tetherc command: tetherc [-I DIR] [-D NAME[=VAL]]
- * [--import FILE.x] -o DIR FILE.x writes DIR/FILE.h and DIR/FILE.c.
+ * [--import FILE.x] [--depfile FILE] -o DIR FILE.x writes DIR/FILE.h
+ * and DIR/FILE.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@ static const char usage[] =
     "  -D NAME[=VALUE]   define a preprocessor macro\n"
     "  --import FILE.x   use the types and constants of FILE.x without\n"
     "                    generating them (the output includes FILE.h)\n"
+    "  --depfile FILE    also write the files read, as a make rule\n"
     "  --version         print the version and exit\n"
     "  -h, --help        print this help and exit\n";
 
@@ -68,7 +70,7 @@ static int define(tc_ctx *c, const char *arg)
 }
 
 typedef struct opts {
-	const char *out, *in;
+	const char *out, *in, *depfile;
 	const char *imports[16];
 	int nimports;
 } opts;
@@ -87,7 +89,8 @@ static int parse_args(tc_ctx *c, int argc, char **argv, opts *o)
 			return -1;
 		}
 		if ((strcmp(a, "-o") == 0 || strcmp(a, "-I") == 0 ||
-		     strcmp(a, "-D") == 0 || strcmp(a, "--import") == 0) &&
+		     strcmp(a, "-D") == 0 || strcmp(a, "--import") == 0 ||
+		     strcmp(a, "--depfile") == 0) &&
 		    next == NULL) {
 			fprintf(stderr, "tetherc: %s needs an argument\n%s", a,
 				usage);
@@ -95,6 +98,8 @@ static int parse_args(tc_ctx *c, int argc, char **argv, opts *o)
 		}
 		if (strcmp(a, "-o") == 0) {
 			o->out = argv[++i];
+		} else if (strcmp(a, "--depfile") == 0) {
+			o->depfile = argv[++i];
 		} else if (strcmp(a, "-I") == 0) {
 			tc_add_include_dir(c, argv[++i]);
 		} else if (strncmp(a, "-I", 2) == 0) {
@@ -129,6 +134,38 @@ static int parse_args(tc_ctx *c, int argc, char **argv, opts *o)
 	return 0;
 }
 
+/* Escapes what make would read as a separator. */
+static void put_dep_path(FILE *f, const char *p)
+{
+	for (; *p; p++) {
+		if (*p == ' ' || *p == '#' || *p == '\\')
+			fputc('\\', f);
+		if (*p == '$')
+			fputc('$', f);
+		fputc(*p, f);
+	}
+}
+
+/* A make rule "DIR/base.c DIR/base.h: every file read", for DEPFILE. */
+static int write_depfile(const tc_ctx *c, const opts *o, const char *base)
+{
+	FILE *f = fopen(o->depfile, "w");
+	if (f == NULL) {
+		fprintf(stderr, "tetherc: cannot write %s\n", o->depfile);
+		return 1;
+	}
+	put_dep_path(f, o->out);
+	fprintf(f, "/%s.c ", base);
+	put_dep_path(f, o->out);
+	fprintf(f, "/%s.h:", base);
+	for (const tc_file *d = c->files; d != NULL; d = d->next) {
+		fputs(" \\\n  ", f);
+		put_dep_path(f, d->path);
+	}
+	fputc('\n', f);
+	return fclose(f) != 0;
+}
+
 static int run(tc_ctx *c, const opts *o)
 {
 	tc_buf h = {0}, src = {0};
@@ -143,6 +180,8 @@ static int run(tc_ctx *c, const opts *o)
 	if (ok)
 		rc = write_file(o->out, base, ".h", &h) |
 		     write_file(o->out, base, ".c", &src);
+	if (ok && rc == 0 && o->depfile != NULL)
+		rc = write_depfile(c, o, base);
 	else
 		fputs(c->err.s ? c->err.s : "tetherc: failed\n", stderr);
 	tc_buf_free(&h);

@@ -201,6 +201,12 @@ struct tc_def {
 	uint64_t min_wire; /* minimum encoded size, saturated */
 };
 
+/* Every file read (main, #include, --import), for --depfile. */
+typedef struct tc_file {
+	const char *path;
+	struct tc_file *next;
+} tc_file;
+
 typedef struct tc_passthru {
 	const char *text;
 	size_t before; /* definitions created before this line */
@@ -297,6 +303,7 @@ typedef struct tc_ctx {
 	size_t main_len;
 	bool uses_netobj;
 	tc_loc eof_loc;
+	tc_file *files, **files_tail;
 } tc_ctx;
 
 /* ---- API (driver.c, lex.c, parse.c, check.c, gen_*.c) ---------------- */
@@ -320,6 +327,8 @@ bool tc_check(tc_ctx *c);
 bool tc_generate(tc_ctx *c, const char *base, tc_buf *h, tc_buf *src);
 
 /* internal, shared between files */
+/* Records path as read (for dependency lists). */
+void tc_note_file(tc_ctx *c, const char *path);
 /* False (with an "out of memory" error if none is set yet) when anything
  * failed so far. */
 bool tc_ok(tc_ctx *c);

@@ -160,6 +160,18 @@ char *tc_buf_take(tc_pool *pool, tc_buf *b)
 	return r;
 }
 
+void tc_note_file(tc_ctx *c, const char *path)
+{
+	tc_file *f = tc_pool_alloc(&c->pool, sizeof(*f));
+	if (f == NULL)
+		return;
+	f->path = path;
+	if (c->files_tail == NULL)
+		c->files_tail = &c->files;
+	*c->files_tail = f;
+	c->files_tail = &f->next;
+}
+
 bool tc_ok(tc_ctx *c)
 {
 	if (c->pool.failed && !c->failed)
