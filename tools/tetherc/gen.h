@@ -43,9 +43,6 @@ void tc_put_bound(tc_buf *b, const tc_decl *x);
 void tc_put_cdecl(tc_buf *b, const tc_decl *x, const char *name,
 		  const char *indent);
 bool tc_def_generated(const tc_def *d);
-/* The `N_len` / `N_val` member names of a variable-length item. */
-const char *tc_len_name(tc_gen *g, const tc_decl *x, const char *name);
-const char *tc_val_name(tc_gen *g, const tc_decl *x, const char *name);
 char *tc_lower(tc_gen *g, const char *s);
 char *tc_fmt(tc_gen *g, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -118,18 +118,6 @@ void tc_put_bound(tc_buf *b, const tc_decl *x)
 		tc_put_value(b, &x->bound);
 }
 
-const char *tc_len_name(tc_gen *g, const tc_decl *x, const char *name)
-{
-	(void)x;
-	return tc_fmt(g, "%s_len", name);
-}
-
-const char *tc_val_name(tc_gen *g, const tc_decl *x, const char *name)
-{
-	(void)x;
-	return tc_fmt(g, "%s_val", name);
-}
-
 void tc_put_cdecl(tc_buf *b, const tc_decl *x, const char *name,
 		  const char *indent)
 {
