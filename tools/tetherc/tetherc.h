@@ -15,8 +15,8 @@
 
 #define TC_VERSION "0.1.0"
 #define TC_MAX_INPUT (1u << 20) /* bytes per source file */
-#define TC_MAX_ITEMS                                                           \
-	1024 /* members, values, arms, labels, procs per definition */
+/* members, values, arms, labels, procedures per definition */
+#define TC_MAX_ITEMS 1024
 #define TC_MAX_DEPTH 200 /* parser / expression / type nesting */
 #define TC_MAX_INCLUDE_DEPTH 16
 #define TC_MAX_MACRO_DEPTH 32
@@ -193,7 +193,12 @@ struct tc_def {
 	tc_value num;
 
 	/* checker results */
-	int mark; /* ordering state */
+	/* Scratch state of the passes, each resetting it when done:
+	 * constant/enum resolution and C emission order use mark (0 new,
+	 * 1 in progress, 2 done) and emitted; the cycle search uses mark as
+	 * Tarjan's index, wire_state as its lowlink and emitted as "on the
+	 * stack"; min_wire's memo uses wire_state. */
+	int mark;
 	bool emitted;
 	bool cyclic; /* decode needs tether_dec_enter/leave */
 	bool list;   /* linked-list shape: iterative codecs */
