@@ -91,6 +91,8 @@ int main(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	signal(SIGPIPE,
+	       SIG_IGN); /* a closed connection is an error, not a kill */
 	fds = calloc(count, sizeof(int));
 	if (!fds)
 		return 1;

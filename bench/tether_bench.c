@@ -29,6 +29,7 @@ static const char usage_text[] =
     "  tether-bench serve --listen ENDPOINT [--cert F --key F --ca F]\n"
     "                     [--audit FILE] [--callback-depth N]\n"
     "                     [--callback-deadline-ms MS]\n"
+    "                     [--max-per-source N (0: no cap)]\n"
     "      Serves ECHO_PROG and NOTIFY_PROG until SIGINT or SIGTERM;\n"
     "      prints \"listening ENDPOINT\" once bound (port 0 picks one).\n"
     "  tether-bench call --connect ENDPOINT\n"
@@ -50,6 +51,7 @@ typedef struct opts {
 	const char *mode;
 	uint64_t size, calls, depth;
 	uint64_t cb_depth, cb_deadline_ms;
+	uint64_t max_per_source; /* UINT64_MAX: the library's default */
 	const char *cert, *key, *ca, *audit;
 } opts;
 
@@ -227,6 +229,9 @@ static int cmd_serve(const opts *o)
 		 * engine's outbound cap allow them. */
 		tether_server_opts_set_max_outbound(so, cfg.cb_depth);
 		tether_server_opts_set_call_deadline_ms(so, cfg.cb_deadline_ms);
+		if (o->max_per_source != UINT64_MAX)
+			tether_server_opts_set_max_per_source(
+			    so, (uint32_t)o->max_per_source);
 		st = tether_server_new(so, &srv);
 	}
 	if (st != TETHER_OK) {
@@ -620,6 +625,8 @@ static int parse_opt(opts *o, const char *k, const char *v)
 		return 0;
 	if (serve && !strcmp(k, "--callback-depth"))
 		return bench_parse_u64(k, v, 1, 4096, &o->cb_depth);
+	if (serve && !strcmp(k, "--max-per-source"))
+		return bench_parse_u64(k, v, 0, UINT32_MAX, &o->max_per_source);
 	if (serve && !strcmp(k, "--callback-deadline-ms"))
 		return bench_parse_u64(k, v, 1, 3600000, &o->cb_deadline_ms);
 	if (!serve && !strcmp(k, "--mode"))
@@ -679,7 +686,8 @@ int main(int argc, char **argv)
 		  .calls = 10000,
 		  .depth = 64,
 		  .cb_depth = DEFAULT_CB_DEPTH,
-		  .cb_deadline_ms = DEFAULT_CB_DEADLINE_MS};
+		  .cb_deadline_ms = DEFAULT_CB_DEADLINE_MS,
+		  .max_per_source = UINT64_MAX};
 	sigset_t set;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

@@ -66,7 +66,9 @@ server_cmd() {
 	case $1 in
 	raw) echo "$B/raw-pingpong serve" ;;
 	tirpc) echo "$B/tirpc-echo-server" ;;
-	tether) echo "$TB_BIN serve" ;;
+	# no per-source connection cap: the idle-connection measurement opens
+	# $IDLE connections from one address
+	tether) echo "$TB_BIN serve --max-per-source 0" ;;
 	esac
 }
 client_cmd() {
