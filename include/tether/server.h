@@ -87,6 +87,27 @@ TETHER_API void tether_server_opts_set_max_expiries(tether_server_opts *o,
 						    uint32_t n);
 TETHER_API void tether_server_opts_set_idle_timeout_ms(tether_server_opts *o,
 						       uint32_t ms);
+/* A record must be complete this long after its first byte (slow drip,
+ * default 30000 ms; UINT32_MAX: never): past it the connection ends with
+ * TETHER_E_RM_TIMEOUT (counted in closed_malformed). */
+TETHER_API void tether_server_opts_set_record_timeout_ms(tether_server_opts *o,
+							 uint32_t ms);
+/* Fragments per record (default 1024, RFC 5531 §11): past it the
+ * connection ends with TETHER_E_RM_FRAGMENTS (closed_malformed). */
+TETHER_API void tether_server_opts_set_max_fragments(tether_server_opts *o,
+						     uint32_t n);
+/* When accept() fails for lack of descriptors (EMFILE/ENFILE) the listener
+ * stops being watched for this long (default 100 ms) instead of spinning
+ * (counter accept_pauses); connections wait in the kernel backlog. */
+TETHER_API void tether_server_opts_set_accept_pause_ms(tether_server_opts *o,
+						       uint32_t ms);
+/* The value of option name ("max_record", "idle_timeout_ms", ... as in
+ * docs/defaults.md) as o holds it now, so tools and tests can show the
+ * effective configuration. TETHER_E_INVAL, TETHER_E_NOT_FOUND (no such
+ * option). */
+TETHER_API TETHER_WUR tether_status
+tether_server_opts_get(const tether_server_opts *o, const char *name,
+		       uint64_t *out);
 
 /* Creates a server (o may be NULL: defaults). Caller frees with
  * tether_server_free(). */
@@ -154,6 +175,7 @@ typedef struct tether_server_counters {
 	uint64_t closed_idle;	      /* idle timeout */
 	uint64_t closed_malformed;    /* bad records or RPC headers */
 	uint64_t closed_handshake;    /* TLS / probe failure or deadline */
+	uint64_t accept_pauses;	      /* accept failed (EMFILE...): paused */
 } tether_server_counters;
 
 /* Copies min(size, sizeof) bytes of the counters into *out. Any thread. */

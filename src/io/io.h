@@ -72,6 +72,8 @@ tether_status tt_io_adopt_listener(int fd, tt_endpoint *ep_out);
 
 /* Accepts one connection from a non-blocking listener: TETHER_OK with a
  * non-blocking, close-on-exec fd; TETHER_E_NEED_MORE when none is waiting;
+ * TETHER_E_BUSY when out of descriptors or kernel memory (EMFILE, ENFILE,
+ * ENOBUFS, ENOMEM: pause polling the listener, do not retry at once);
  * TETHER_E_IO otherwise. Fills peer (address and, on Unix sockets, the
  * kernel-verified SO_PEERCRED uid/gid/pid). */
 tether_status tt_io_accept(int lfd, int *fd_out, tt_peer *peer);

@@ -201,6 +201,12 @@ tether_status tt_io_accept(int lfd, int *fd_out, tt_peer *peer)
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
 		    errno == ECONNABORTED)
 			return TETHER_E_NEED_MORE;
+		/* Out of descriptors or kernel memory: the connection waits
+		 * in the backlog; the caller must stop polling for a while
+		 * (the listener stays readable, so retrying at once spins). */
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			return TETHER_E_BUSY;
 		return TETHER_E_IO;
 	}
 	memset(peer, 0, sizeof *peer);

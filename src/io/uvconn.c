@@ -62,6 +62,8 @@ static void set_poll(tt_io_conn *ic, bool want_write)
 
 static void on_timer(uv_timer_t *t);
 
+enum { MAX_ROUNDS = 4 }; /* passes over kept input per update */
+
 static void arm_timer(tt_io_conn *ic)
 {
 	uint64_t next = tt_io_xport_next_deadline(&ic->x);
@@ -94,6 +96,7 @@ static bool pass(tt_io_conn *ic)
 void tt_io_conn_update(tt_io_conn *ic)
 {
 	bool want_write = false;
+	unsigned rounds = 0;
 
 	if (ic->closing)
 		return;
@@ -105,7 +108,11 @@ void tt_io_conn_update(tt_io_conn *ic)
 	do {
 		ic->again = false;
 		want_write = pass(ic);
-	} while (ic->again);
+		/* Answering calls may have lifted the engine's backpressure
+		 * while input read earlier still waits: feed it now, a few
+		 * rounds at most so one connection cannot hold the loop. */
+	} while (ic->again ||
+		 (tt_io_xport_input_pending(&ic->x) && ++rounds < MAX_ROUNDS));
 	ic->updating = false;
 	if (tt_conn_closed(ic->x.eng)) {
 		ic->cbs.on_events(ic->ud); /* drain up to TT_EV_CLOSED */
@@ -116,6 +123,12 @@ void tt_io_conn_update(tt_io_conn *ic)
 		return;
 	}
 	set_poll(ic, want_write);
+	if (tt_io_xport_input_pending(&ic->x)) {
+		/* Still more: come back on the next loop turn, after others. */
+		ic->armed = 0;
+		uv_timer_start(&ic->timer, on_timer, 0, 0);
+		return;
+	}
 	arm_timer(ic);
 }
 

@@ -376,6 +376,18 @@ bool tt_io_xport_ready(const tt_io_xport *x)
 		tt_tls_get_state(x->tls) == TT_TLS_OPEN);
 }
 
+bool tt_io_xport_input_pending(const tt_io_xport *x)
+{
+	size_t len = 0;
+
+	if (tt_conn_status(x->eng) != TETHER_OK || !tt_conn_wants_input(x->eng))
+		return false;
+	if (x->in.len != 0)
+		return true;
+	return x->phase == TT_XP_TLS && x->tls != NULL &&
+	       tt_tls_app_out_buf(x->tls, &len) != NULL && len != 0;
+}
+
 bool tt_io_xport_wants_read(const tt_io_xport *x)
 {
 	if (x->in.len != 0 || tt_conn_status(x->eng) != TETHER_OK)

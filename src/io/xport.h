@@ -78,6 +78,10 @@ tether_status tt_io_xport_fill(tt_io_xport *x, uint8_t *scratch,
 bool tt_io_xport_ready(const tt_io_xport *x);
 /* True while reading the socket can make progress. */
 bool tt_io_xport_wants_read(const tt_io_xport *x);
+/* True when input already read (kept bytes, or decrypted TLS data) waits and
+ * the engine would take it now: the driver must feed it without waiting for
+ * the socket (it may never become readable again). */
+bool tt_io_xport_input_pending(const tt_io_xport *x);
 /* The earliest of the engine's deadline and the handshake deadline. */
 uint64_t tt_io_xport_next_deadline(const tt_io_xport *x);
 /* Fires the handshake deadline (engine aborted with TETHER_E_TIMEOUT)

@@ -22,6 +22,7 @@ enum {
 	DEFAULT_MAX_CONNECTIONS = 4096,
 	DEFAULT_MAX_PER_SOURCE = 64, /* DESIGN §7 */
 	DEFAULT_MAX_CALL_MEMORY = 256 * 1024 * 1024,
+	DEFAULT_ACCEPT_PAUSE_MS = 100, /* out of fds: listener rests this long */
 	ABORT_WAIT_MS = 5000
 };
 
@@ -33,6 +34,7 @@ struct tether_server_opts {
 	uint32_t max_connections, max_per_source;
 	size_t max_call_memory;
 	unsigned unix_mode; /* 0: as the umask leaves it */
+	uint32_t accept_pause_ms; /* 0: DEFAULT_ACCEPT_PAUSE_MS */
 	tt_conn_opts conn;
 	const tether_tls_config *tls; /* borrowed until tether_server_new */
 	bool allow_plaintext;
@@ -43,6 +45,7 @@ typedef struct listener {
 	bool tls, adopted;
 	tt_endpoint ep;
 	uv_poll_t poll;
+	uv_timer_t pause; /* accept paused: out of fds (EMFILE/ENFILE) */
 	tether_server *s;
 } listener;
 
@@ -67,6 +70,7 @@ struct tether_server {
 	uv_cond_t cv;
 	unsigned nconns;   /* open transports (mu) */
 	uint64_t accepted; /* admitted connections (mu) */
+	uint64_t accept_pauses; /* listener paused: accept failed (mu) */
 	tt_admit admit;	   /* connection caps (mu) */
 	tt_budget budget;  /* memory of calls in flight, all connections */
 	int state;
@@ -122,7 +126,55 @@ SETTER(max_outbound, uint32_t, conn.max_outbound)
 SETTER(call_deadline_ms, uint32_t, conn.call_deadline_ms)
 SETTER(max_expiries, uint32_t, conn.max_expiries)
 SETTER(idle_timeout_ms, uint32_t, conn.idle_timeout_ms)
+SETTER(record_timeout_ms, uint32_t, conn.record_timeout_ms)
+SETTER(max_fragments, uint32_t, conn.max_fragments)
+SETTER(accept_pause_ms, uint32_t, accept_pause_ms)
 #undef SETTER
+
+/* Option names as docs/defaults.md spells them (tests compare the two). */
+static bool opt_value(const tether_server_opts *o, const char *n, uint64_t *v)
+{
+	const tt_conn_opts *c = &o->conn;
+	const struct {
+		const char *name;
+		uint64_t v;
+	} t[] = {
+	    {"io_threads", o->io_threads},
+	    {"workers", o->workers},
+	    {"max_queued", o->max_queued},
+	    {"max_connections", o->max_connections},
+	    {"max_per_source", o->max_per_source},
+	    {"max_call_memory", o->max_call_memory},
+	    {"unix_mode", o->unix_mode},
+	    {"allow_plaintext", o->allow_plaintext},
+	    {"accept_pause_ms", o->accept_pause_ms ? o->accept_pause_ms
+						   : DEFAULT_ACCEPT_PAUSE_MS},
+	    {"max_record", c->max_record},
+	    {"max_fragments", c->max_fragments},
+	    {"record_timeout_ms", c->record_timeout_ms},
+	    {"max_inbound", c->max_inbound},
+	    {"max_outbound", c->max_outbound},
+	    {"call_deadline_ms", c->call_deadline_ms},
+	    {"max_expiries", c->max_expiries},
+	    {"max_out_bytes", c->max_out_bytes},
+	    {"idle_timeout_ms", c->idle_timeout_ms},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		if (strcmp(t[i].name, n) == 0) {
+			*v = t[i].v;
+			return true;
+		}
+	}
+	return false;
+}
+
+tether_status tether_server_opts_get(const tether_server_opts *o,
+				     const char *name, uint64_t *out)
+{
+	if (o == NULL || name == NULL || out == NULL)
+		return TETHER_E_INVAL;
+	return opt_value(o, name, out) ? TETHER_OK : TETHER_E_NOT_FOUND;
+}
 
 void tether_server_opts_set_tls(tether_server_opts *o,
 				const tether_tls_config *cfg)
@@ -160,6 +212,8 @@ tether_status tether_server_new(const tether_server_opts *o,
 	}
 	if (s->o.conn.max_record == 0)
 		s->o.conn.max_record = TT_CONN_DEFAULT_MAX_RECORD;
+	if (s->o.accept_pause_ms == 0)
+		s->o.accept_pause_ms = DEFAULT_ACCEPT_PAUSE_MS;
 	if (s->o.tls != NULL) {
 		tether_status st = tt_tls_ctx_new(s->o.tls, &s->tls, NULL, 0);
 		if (st != TETHER_OK) {
@@ -294,6 +348,7 @@ tether_status tether_server_stats(tether_server *s, tether_server_counters *out,
 	memset(&v, 0, sizeof v);
 	uv_mutex_lock(&s->mu);
 	v.accepted = s->accepted;
+	v.accept_pauses = s->accept_pauses;
 	v.refused_total = s->admit.refused_total;
 	v.refused_source = s->admit.refused_source;
 	v.open = s->nconns;
@@ -454,6 +509,29 @@ static void hand_off(tether_server *s, int fd, bool tls, const tt_peer *peer)
 	}
 }
 
+static void on_listen(uv_poll_t *p, int status, int events);
+
+static void resume_listener(uv_timer_t *t)
+{
+	listener *l = t->data;
+	uv_poll_start(&l->poll, UV_READABLE, on_listen);
+}
+
+/* Out of descriptors (EMFILE/ENFILE) or another accept failure: the pending
+ * connection stays in the backlog and the socket stays readable, so polling
+ * it again at once would spin loop 0 (libuv's classic EMFILE busy loop).
+ * Stop watching it and look again after accept_pause_ms. */
+static void pause_listener(listener *l)
+{
+	tether_server *s = l->s;
+
+	uv_poll_stop(&l->poll);
+	uv_timer_start(&l->pause, resume_listener, s->o.accept_pause_ms, 0);
+	uv_mutex_lock(&s->mu);
+	s->accept_pauses++;
+	uv_mutex_unlock(&s->mu);
+}
+
 static void on_listen(uv_poll_t *p, int status, int events)
 {
 	listener *l = p->data;
@@ -465,8 +543,13 @@ static void on_listen(uv_poll_t *p, int status, int events)
 		return;
 	/* Bounded burst per wake-up so one listener cannot starve loop 0. */
 	for (int i = 0; i < 64; i++) {
-		if (tt_io_accept(l->fd, &fd, &peer) != TETHER_OK)
+		tether_status st = tt_io_accept(l->fd, &fd, &peer);
+		if (st == TETHER_E_NEED_MORE)
 			return;
+		if (st != TETHER_OK) {
+			pause_listener(l);
+			return;
+		}
 		hand_off(l->s, fd, l->tls, &peer);
 	}
 }
@@ -498,6 +581,8 @@ static void start_listeners(tether_server *s)
 		listener *l = &s->lis[i];
 		uv_poll_init_socket(uv, &l->poll, l->fd);
 		l->poll.data = l;
+		uv_timer_init(uv, &l->pause);
+		l->pause.data = l;
 		uv_poll_start(&l->poll, UV_READABLE, on_listen);
 	}
 	s->listening = true;
@@ -567,8 +652,10 @@ static void on_listener_closed(uv_handle_t *h)
 static void close_listeners_task(void *arg)
 {
 	tether_server *s = arg;
-	for (size_t i = 0; i < s->nlis; i++)
+	for (size_t i = 0; i < s->nlis; i++) {
+		uv_close((uv_handle_t *)&s->lis[i].pause, NULL);
 		uv_close((uv_handle_t *)&s->lis[i].poll, on_listener_closed);
+	}
 }
 
 static void drain_task(void *arg)

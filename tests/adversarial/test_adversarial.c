@@ -1,0 +1,679 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_adversarial.c - attacks on a live server over loopback, each at a
+ * bounded size and time (docs/abuse.md): black-hole callback peers,
+ * slowloris, half-open connections, connection floods, fd exhaustion under a
+ * low RLIMIT_NOFILE (server in a child process), huge length prefixes,
+ * 100,000 one-byte fragments, call floods, abandoned-call storms, replies
+ * with XIDs never issued, RPC version 3. Every case asserts that a
+ * well-behaved client keeps being served, that the memory the library holds
+ * stays under a budget, that nothing crashes and that the limit hit is
+ * counted (tether_server_stats).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "adv_util.h"
+
+/* What the library may hold above its level before an attack (bytes). */
+enum { MEM_BUDGET = 32u << 20 };
+
+typedef struct fixture {
+	tether_server *s;
+	char ep[128];
+	uint16_t port;
+	tether_client *good;
+	size_t mem0;
+} fixture;
+
+static tether_server_opts *opts_base(void)
+{
+	tether_server_opts *o;
+	assert_int_equal(tether_server_opts_new(&o), TETHER_OK);
+	tether_server_opts_set_io_threads(o, 2);
+	tether_server_opts_set_workers(o, 2);
+	return o;
+}
+
+/* Starts a server with o (freed here) and connects the good client. */
+static void up(fixture *f, tether_server_opts *o)
+{
+	memset(f, 0, sizeof *f);
+	assert_int_equal(tether_server_new(o, &f->s), TETHER_OK);
+	tether_server_opts_free(o);
+	assert_int_equal(
+	    tether_server_register(f->s, &tp_v1, &adv_handlers, NULL),
+	    TETHER_OK);
+	assert_int_equal(
+	    tether_server_register_blocking(f->s, &tp_v2, &adv_handlers, NULL),
+	    TETHER_OK);
+	assert_int_equal(tether_server_listen(f->s, "tcp://127.0.0.1:0"),
+			 TETHER_OK);
+	assert_int_equal(tether_server_endpoint(f->s, 0, f->ep, sizeof f->ep),
+			 TETHER_OK);
+	f->port = adv_port(f->ep);
+	assert_int_equal(tether_server_start(f->s), TETHER_OK);
+	assert_int_equal(tether_client_connect(f->ep, NULL, &f->good),
+			 TETHER_OK);
+	assert_int_equal(adv_probe(f->good, NULL), TETHER_OK);
+	f->mem0 = adv_alloc_current();
+	adv_alloc_mark();
+}
+
+static void down(fixture *f)
+{
+	tether_client_free(f->good);
+	tether_server_free(f->s);
+}
+
+static tether_server_counters stats(fixture *f)
+{
+	tether_server_counters k;
+	assert_int_equal(tether_server_stats(f->s, &k, sizeof k), TETHER_OK);
+	return k;
+}
+
+/* The memory the library held at its peak stayed within the budget. */
+static void assert_mem_bounded(fixture *f, size_t budget)
+{
+	size_t peak = adv_alloc_peak();
+	if (peak > f->mem0 + budget)
+		fail_msg("library held %zu bytes, %zu over its start (budget "
+			 "%zu)",
+			 peak, peak - f->mem0, budget);
+}
+
+/* Serves the good client for ms while fds are read and discarded; returns
+ * how many of fds reached EOF. */
+static int serve_while(fixture *f, int *fds, int n, unsigned ms)
+{
+	uint64_t end = adv_now_ms() + ms;
+	bool *eof = calloc((size_t)n, sizeof *eof);
+	int closed = 0;
+	uint8_t b[4096];
+
+	assert_non_null(eof);
+	while (adv_now_ms() < end && closed < n) {
+		assert_int_equal(adv_probe(f->good, NULL), TETHER_OK);
+		for (int i = 0; i < n; i++) {
+			ssize_t r;
+			if (eof[i])
+				continue;
+			r = recv(fds[i], b, sizeof b, MSG_DONTWAIT);
+			if (r == 0 || (r < 0 && errno != EAGAIN)) {
+				eof[i] = true;
+				closed++;
+			}
+		}
+		adv_sleep_ms(10);
+	}
+	free(eof);
+	return closed;
+}
+
+static void close_all(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* ---- black-hole callback peers ----------------------------------------- */
+
+/* Several peers each ask for callbacks (SUBSCRIBE) and never answer one:
+ * each holds max_outbound callbacks, they expire, the peer is cut off
+ * (TETHER_E_UNRESPONSIVE, closed_unresponsive). */
+static void test_black_hole_peers(void **state)
+{
+	enum { N = 8 };
+	tether_server_opts *o = opts_base();
+	uint32_t args[2] = {1000, 8};
+	uint8_t b[128];
+	int fds[N];
+	fixture f;
+	(void)state;
+
+	tether_server_opts_set_call_deadline_ms(o, 300);
+	tether_server_opts_set_max_expiries(o, 4);
+	up(&f, o);
+	for (int i = 0; i < N; i++) {
+		size_t n = adv_call(b, 1, 2, TP_PROG, 1, TP_SUBSCRIBE, args, 2);
+		fds[i] = adv_connect(f.port, NULL, true);
+		assert_true(fds[i] >= 0);
+		assert_int_equal(send(fds[i], b, n, MSG_NOSIGNAL), (ssize_t)n);
+	}
+	/* 4 expiries x 300 ms: each is cut off after about 1.2 s. */
+	assert_int_equal(serve_while(&f, fds, N, 5000), N);
+	assert_int_equal(stats(&f).closed_unresponsive, N);
+	assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
+	assert_mem_bounded(&f, MEM_BUDGET);
+	close_all(fds, N);
+	down(&f);
+}
+
+/* ---- slowloris and half-open connections -------------------------------- */
+
+/* One byte per second of a 40-byte record: the record deadline (here
+ * 1500 ms) ends each connection, counted in closed_malformed. */
+static void test_slowloris(void **state)
+{
+	enum { N = 16 };
+	tether_server_opts *o = opts_base();
+	uint8_t rec[48];
+	int fds[N], closed = 0;
+	fixture f;
+	uint64_t t0;
+	(void)state;
+
+	tether_server_opts_set_record_timeout_ms(o, 1500);
+	up(&f, o);
+	(void)adv_call(rec, 9, 2, TP_PROG, 1, 0, NULL, 0);
+	for (int i = 0; i < N; i++) {
+		fds[i] = adv_connect(f.port, NULL, true);
+		assert_true(fds[i] >= 0);
+	}
+	t0 = adv_now_ms();
+	/* One byte per second to every connection, for up to 4 seconds. */
+	for (size_t k = 0; k < 4 && closed < N; k++) {
+		for (int i = 0; i < N; i++)
+			(void)send(fds[i], rec + k, 1, MSG_NOSIGNAL);
+		closed = serve_while(&f, fds, N, 1000);
+	}
+	for (int i = 0; i < N; i++)
+		assert_true(adv_wait_eof(fds[i], 2000));
+	assert_true(adv_now_ms() - t0 < 6000);
+	assert_int_equal(stats(&f).closed_malformed, N);
+	assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
+	assert_mem_bounded(&f, MEM_BUDGET);
+	close_all(fds, N);
+	down(&f);
+}
+
+/* Connect and send nothing; connect and send half a record: the idle
+ * timeout (1000 ms here) and the record deadline (1500 ms) end them. */
+static void test_half_open(void **state)
+{
+	enum { N = 20 };
+	tether_server_opts *o = opts_base();
+	uint8_t rec[48];
+	int fds[N];
+	fixture f;
+	tether_server_counters k;
+	(void)state;
+
+	tether_server_opts_set_idle_timeout_ms(o, 1000);
+	tether_server_opts_set_record_timeout_ms(o, 1500);
+	up(&f, o);
+	(void)adv_call(rec, 9, 2, TP_PROG, 1, 0, NULL, 0);
+	for (int i = 0; i < N; i++) {
+		fds[i] = adv_connect(f.port, NULL, true);
+		assert_true(fds[i] >= 0);
+		if (i % 2 == 1)
+			assert_int_equal(send(fds[i], rec, 22, MSG_NOSIGNAL),
+					 22);
+	}
+	/* The good client keeps its connection busy, never idle for 1 s. */
+	assert_int_equal(serve_while(&f, fds, N, 4000), N);
+	k = stats(&f);
+	assert_int_equal(k.closed_idle + k.closed_malformed, N);
+	assert_true(k.closed_idle >= N / 2);
+	assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
+	close_all(fds, N);
+	down(&f);
+}
+
+/* ---- connection flood ----------------------------------------------------- */
+
+/* 300 connections from one address: past max_per_source (64, the default;
+ * the good client holds one) each is closed at once (refused_source). The
+ * good client is served throughout, and a new client gets in after. */
+static void test_connection_flood(void **state)
+{
+	enum { N = 300 };
+	tether_server_opts *o = opts_base();
+	int fds[N], refused;
+	fixture f;
+	tether_client *late;
+	tether_server_counters k;
+	(void)state;
+
+	up(&f, o);
+	for (int i = 0; i < N; i++) {
+		fds[i] = adv_connect(f.port, NULL, true);
+		assert_true(fds[i] >= 0);
+		if (i % 50 == 0)
+			assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
+	}
+	refused = serve_while(&f, fds, N, 1500);
+	assert_int_equal(refused, N - 63);
+	k = stats(&f);
+	assert_int_equal(k.refused_source, N - 63);
+	assert_int_equal(k.open, 64);
+	assert_mem_bounded(&f, MEM_BUDGET);
+	close_all(fds, N);
+	for (int i = 0; i < 200 && tether_server_connections(f.s) != 1; i++)
+		adv_sleep_ms(10);
+	assert_int_equal(tether_client_connect(f.ep, NULL, &late), TETHER_OK);
+	assert_int_equal(adv_probe(late, NULL), TETHER_OK);
+	tether_client_free(late);
+	down(&f);
+}
+
+/* ---- fd exhaustion --------------------------------------------------------- */
+
+static const char *g_self;
+
+/* The child: a server under RLIMIT_NOFILE 64, no connection caps, port on
+ * stdout; serves until stdin closes, then prints its counters. */
+static int fd_server(void)
+{
+	struct rlimit rl = {64, 64};
+	tether_server_opts *o;
+	tether_server *s;
+	tether_server_counters k;
+	char ep[128], line[8];
+
+	adv_alloc_install();
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+	    tether_server_opts_new(&o) != TETHER_OK)
+		return 2;
+	tether_server_opts_set_io_threads(o, 1);
+	tether_server_opts_set_workers(o, 0);
+	tether_server_opts_set_max_connections(o, 0);
+	tether_server_opts_set_max_per_source(o, 0);
+	tether_server_opts_set_accept_pause_ms(o, 50);
+	if (tether_server_new(o, &s) != TETHER_OK ||
+	    tether_server_register(s, &tp_v1, &adv_handlers, NULL) !=
+		TETHER_OK ||
+	    tether_server_listen(s, "tcp://127.0.0.1:0") != TETHER_OK ||
+	    tether_server_endpoint(s, 0, ep, sizeof ep) != TETHER_OK ||
+	    tether_server_start(s) != TETHER_OK)
+		return 3;
+	tether_server_opts_free(o);
+	printf("%s\n", ep);
+	fflush(stdout);
+	while (read(0, line, sizeof line) > 0)
+		;
+	if (tether_server_stats(s, &k, sizeof k) != TETHER_OK)
+		return 4;
+	printf("accepted=%llu pauses=%llu\n", (unsigned long long)k.accepted,
+	       (unsigned long long)k.accept_pauses);
+	fflush(stdout);
+	tether_server_free(s);
+	return 0;
+}
+
+typedef struct child {
+	pid_t pid;
+	int in, out; /* its stdin (ours to write), its stdout */
+} child;
+
+static void child_start(child *c)
+{
+	int pin[2], pout[2];
+	assert_int_equal(pipe(pin), 0);
+	assert_int_equal(pipe(pout), 0);
+	c->pid = fork();
+	assert_true(c->pid >= 0);
+	if (c->pid == 0) {
+		dup2(pin[0], 0);
+		dup2(pout[1], 1);
+		close(pin[1]), close(pout[0]);
+		execl(g_self, g_self, "--fd-server", (char *)NULL);
+		_exit(127);
+	}
+	close(pin[0]), close(pout[1]);
+	c->in = pin[1], c->out = pout[0];
+}
+
+static size_t child_line(child *c, char *buf, size_t cap, unsigned ms)
+{
+	size_t n = adv_read(c->out, (uint8_t *)buf, cap - 1, ms, NULL);
+	buf[n] = 0;
+	return n;
+}
+
+static void test_fd_exhaustion(void **state)
+{
+	enum { N = 150, HOLD_MS = 2000 };
+	child c;
+	char ep[160], out[160];
+	int fds[N], status;
+	long t0, t1, hz = sysconf(_SC_CLK_TCK);
+	unsigned long long accepted = 0, pauses = 0;
+	tether_client *good, *late;
+	(void)state;
+
+	child_start(&c);
+	assert_true(child_line(&c, ep, sizeof ep, 5000) > 0);
+	ep[strcspn(ep, "\n")] = 0;
+	assert_int_equal(tether_client_connect(ep, NULL, &good), TETHER_OK);
+	assert_int_equal(adv_probe(good, NULL), TETHER_OK);
+	/* Far more connections than the child has descriptors: the kernel
+	 * completes them (backlog), accept() fails with EMFILE. */
+	for (int i = 0; i < N; i++)
+		fds[i] = adv_connect(adv_port(ep), NULL, true);
+	adv_sleep_ms(200);
+	t0 = adv_cpu_ticks(c.pid);
+	for (uint64_t end = adv_now_ms() + HOLD_MS; adv_now_ms() < end;) {
+		assert_int_equal(adv_probe(good, NULL), TETHER_OK);
+		adv_sleep_ms(20);
+	}
+	t1 = adv_cpu_ticks(c.pid);
+	assert_true(t0 >= 0 && t1 >= t0);
+	/* A spinning listener would burn the whole interval (and more with
+	 * sanitizers); the paused one sleeps. Under 15% of one core. */
+	if ((t1 - t0) * 1000 / hz > HOLD_MS * 15 / 100)
+		fail_msg("server used %ld ms of CPU in %d ms of fd exhaustion",
+			 (t1 - t0) * 1000 / hz, HOLD_MS);
+	close_all(fds, N);
+	/* After the flood: new clients are served again. */
+	{
+		tether_status st = TETHER_E_TIMEOUT;
+		for (int i = 0; i < 50 && st != TETHER_OK; i++) {
+			st = tether_client_connect(ep, NULL, &late);
+			if (st == TETHER_OK) {
+				st = adv_probe(late, NULL);
+				tether_client_free(late);
+			} else {
+				adv_sleep_ms(100);
+			}
+		}
+		assert_int_equal(st, TETHER_OK);
+	}
+	assert_int_equal(adv_probe(good, NULL), TETHER_OK);
+	tether_client_free(good);
+	close(c.in);
+	assert_true(child_line(&c, out, sizeof out, 5000) > 0);
+	assert_int_equal(
+	    sscanf(out, "accepted=%llu pauses=%llu", &accepted, &pauses), 2);
+	assert_true(pauses >= 1);
+	assert_true(accepted >= 2);
+	assert_int_equal(waitpid(c.pid, &status, 0), c.pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(c.out);
+}
+
+/* ---- malformed records ----------------------------------------------------- */
+
+/* Record marks claiming 2^31-1 bytes (last fragment and not) and the
+ * all-ones word (2^32-1): refused before buffering (max_record 4 MiB). */
+static void test_length_prefixes(void **state)
+{
+	static const uint32_t marks[] = {0x7fffffffu, 0xffffffffu,
+					 0x80000000u | (5u << 20)};
+	tether_server_opts *o = opts_base();
+	fixture f;
+	(void)state;
+
+	up(&f, o);
+	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+		uint8_t b[64] = {0};
+		int fd = adv_connect(f.port, NULL, true);
+		assert_true(fd >= 0);
+		adv_put32(b, marks[i]);
+		assert_int_equal(send(fd, b, sizeof b, MSG_NOSIGNAL),
+				 (ssize_t)sizeof b);
+		assert_true(adv_wait_eof(fd, 2000));
+		close(fd);
+		assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
+	}
+	assert_int_equal(stats(&f).closed_malformed, 3);
+	/* Nothing near the claimed sizes was ever allocated. */
+	assert_mem_bounded(&f, 1u << 20);
+	down(&f);
+}
+
+/* 100,000 one-byte fragments of one record: cut at max_fragments (1024). */
+static void test_tiny_fragments(void **state)
+{
+	enum { N = 100000 };
+	tether_server_opts *o = opts_base();
+	uint8_t *b = malloc((size_t)N * 5);
+	size_t off = 0, sent = 0;
+	fixture f;
+	int fd;
+	(void)state;
+
+	assert_non_null(b);
+	up(&f, o);
+	for (int i = 0; i < N; i++) {
+		adv_put32(b + (size_t)i * 5, i == N - 1 ? 0x80000001u : 1u);
+		b[(size_t)i * 5 + 4] = (uint8_t)i;
+	}
+	fd = adv_connect(f.port, NULL, true);
+	assert_true(fd >= 0);
+	for (uint64_t end = adv_now_ms() + 3000;
+	     off < (size_t)N * 5 && adv_now_ms() < end;) {
+		ssize_t n = send(fd, b + off, (size_t)N * 5 - off, MSG_NOSIGNAL);
+		if (n > 0)
+			off += (size_t)n, sent += (size_t)n;
+		else if (n < 0 && errno != EAGAIN)
+			break; /* reset: the server gave up on us */
+		else
+			adv_sleep_ms(5);
+	}
+	assert_true(adv_wait_eof(fd, 3000));
+	assert_true(sent < (size_t)N * 5 || stats(&f).closed_malformed == 1);
+	assert_int_equal(stats(&f).closed_malformed, 1);
+	assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
+	assert_mem_bounded(&f, 1u << 20);
+	close(fd);
+	free(b);
+	down(&f);
+}
+
+/* ---- call flood ------------------------------------------------------------ */
+
+/* 5,000 pipelined ECHO calls on one connection whose peer does not read its
+ * replies at first: the server stops reading (max_inbound, output budget),
+ * memory stays bounded, the good client is served; then every call is
+ * answered once the peer reads. */
+static void test_call_flood(void **state)
+{
+	enum { N = 5000, REC = 11 * 4 + 8 };
+	tether_server_opts *o = opts_base();
+	uint32_t args[2] = {4, 0x41424344u};
+	uint8_t *out = malloc((size_t)N * REC), in[65536];
+	size_t off = 0, total = (size_t)N * REC, got = 0;
+	fixture f;
+	int fd;
+	(void)state;
+
+	assert_non_null(out);
+	up(&f, o);
+	for (int i = 0; i < N; i++)
+		(void)adv_call(out + (size_t)i * REC, (uint32_t)i + 1, 2,
+			       TP_PROG, 1, TP_ECHO, args, 2);
+	fd = adv_connect(f.port, NULL, true);
+	assert_true(fd >= 0);
+	/* Phase 1: write as fast as the server takes it, read nothing. */
+	for (uint64_t end = adv_now_ms() + 1500; adv_now_ms() < end;) {
+		ssize_t n = send(fd, out + off, total - off, MSG_NOSIGNAL);
+		if (n > 0)
+			off += (size_t)n;
+		if (off == total)
+			break;
+		adv_sleep_ms(5);
+	}
+	assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
+	assert_mem_bounded(&f, MEM_BUDGET);
+	/* Phase 2: read every reply (24 bytes + 8 results each). */
+	for (uint64_t end = adv_now_ms() + 10000;
+	     got < (size_t)N * 36 && adv_now_ms() < end;) {
+		ssize_t n;
+		if (off < total) {
+			n = send(fd, out + off, total - off, MSG_NOSIGNAL);
+			if (n > 0)
+				off += (size_t)n;
+		}
+		n = recv(fd, in, sizeof in, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		else if (n == 0)
+			break;
+		else
+			adv_sleep_ms(1);
+	}
+	/* RFC 5531 §9: mark, xid, REPLY, MSG_ACCEPTED, verf (8), SUCCESS,
+	 * then the 8 bytes of results = 36 bytes per reply. */
+	assert_int_equal(got, (size_t)N * 36);
+	assert_mem_bounded(&f, MEM_BUDGET);
+	close(fd);
+	free(out);
+	down(&f);
+}
+
+/* ---- abandoned calls (cancel storm) ----------------------------------------- */
+
+/* Rounds of 128 blocking calls whose caller disconnects at once: the work
+ * they leave behind is bounded (max_inbound per connection, the worker
+ * queue, the call memory budget) and drains; inline calls of the good
+ * client are never stuck behind it. */
+static void test_abandoned_calls(void **state)
+{
+	enum { ROUNDS = 10, CALLS = 128 };
+	tether_server_opts *o = opts_base();
+	uint32_t ms = 2;
+	uint8_t *b = malloc((size_t)CALLS * 48);
+	fixture f;
+	uint64_t worst = 0, us;
+	(void)state;
+
+	assert_non_null(b);
+	up(&f, o);
+	for (int i = 0; i < CALLS; i++)
+		(void)adv_call(b + (size_t)i * 48, (uint32_t)i, 2, TP_PROG, 2,
+			       TP_SLOW, &ms, 1);
+	for (int r = 0; r < ROUNDS; r++) {
+		int fd = adv_connect(f.port, NULL, false);
+		assert_true(fd >= 0);
+		assert_int_equal(send(fd, b, (size_t)CALLS * 48, MSG_NOSIGNAL),
+				 CALLS * 48);
+		close(fd);
+		assert_int_equal(adv_probe(f.good, &us), TETHER_OK);
+		worst = us > worst ? us : worst;
+	}
+	assert_true(worst < 1000000); /* the loop threads never waited */
+	for (int i = 0; i < 500 && (stats(&f).call_memory != 0 ||
+				    tether_server_connections(f.s) != 1);
+	     i++)
+		adv_sleep_ms(10);
+	assert_int_equal(stats(&f).call_memory, 0);
+	assert_int_equal(tether_server_connections(f.s), 1);
+	assert_mem_bounded(&f, MEM_BUDGET);
+	assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
+	free(b);
+	down(&f);
+}
+
+/* ---- replies never asked for, RPC version 3 ---------------------------------- */
+
+/* 1,000 REPLYs with XIDs the server never issued are dropped (RFC 5531
+ * §9: matched against our own calls only); the connection still works. */
+static void test_unknown_xid_replies(void **state)
+{
+	enum { N = 1000 };
+	tether_server_opts *o = opts_base();
+	uint8_t b[N * 28], r[64];
+	size_t n = 0;
+	fixture f;
+	bool eof;
+	int fd;
+	(void)state;
+
+	up(&f, o);
+	for (uint32_t i = 0; i < N; i++, n += 28) {
+		/* mark, xid, REPLY(1), MSG_ACCEPTED(0), verf AUTH_NONE,
+		 * SUCCESS(0). */
+		uint32_t w[7] = {0x80000018u, 0xdead0000u + i, 1, 0, 0, 0, 0};
+		for (int k = 0; k < 7; k++)
+			adv_put32(b + n + 4 * k, w[k]);
+	}
+	fd = adv_connect(f.port, NULL, false);
+	assert_true(fd >= 0);
+	assert_int_equal(send(fd, b, n, MSG_NOSIGNAL), (ssize_t)n);
+	n = adv_call(b, 77, 2, TP_PROG, 1, 0, NULL, 0);
+	assert_int_equal(send(fd, b, n, MSG_NOSIGNAL), (ssize_t)n);
+	/* The NULL call after them is answered: 28 bytes, our XID. */
+	assert_int_equal(adv_read(fd, r, 28, 3000, &eof), 28);
+	assert_int_equal(adv_get32(r + 4), 77);
+	assert_int_equal(adv_get32(r + 8), 1);
+	assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
+	close(fd);
+	down(&f);
+}
+
+/* rpcvers 3: MSG_DENIED RPC_MISMATCH low 2 high 2 (RFC 5531 §9), and the
+ * connection stays usable. */
+static void test_rpc_version_3(void **state)
+{
+	tether_server_opts *o = opts_base();
+	uint8_t b[64], r[64];
+	fixture f;
+	size_t n;
+	int fd;
+	(void)state;
+
+	up(&f, o);
+	fd = adv_connect(f.port, NULL, false);
+	assert_true(fd >= 0);
+	for (int i = 0; i < 100; i++) {
+		n = adv_call(b, (uint32_t)i, 3, TP_PROG, 1, 0, NULL, 0);
+		assert_int_equal(send(fd, b, n, MSG_NOSIGNAL), (ssize_t)n);
+		/* mark, xid, REPLY, MSG_DENIED(1), RPC_MISMATCH(0), 2, 2. */
+		assert_int_equal(adv_read(fd, r, 28, 2000, NULL), 28);
+		assert_int_equal(adv_get32(r + 4), (uint32_t)i);
+		assert_int_equal(adv_get32(r + 12), 1);
+		assert_int_equal(adv_get32(r + 16), 0);
+		assert_int_equal(adv_get32(r + 20), 2);
+		assert_int_equal(adv_get32(r + 24), 2);
+	}
+	n = adv_call(b, 500, 2, TP_PROG, 1, 0, NULL, 0);
+	assert_int_equal(send(fd, b, n, MSG_NOSIGNAL), (ssize_t)n);
+	assert_int_equal(adv_read(fd, r, 28, 2000, NULL), 28);
+	assert_int_equal(adv_get32(r + 4), 500);
+	assert_int_equal(adv_get32(r + 12), 0); /* MSG_ACCEPTED */
+	assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
+	close(fd);
+	down(&f);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_black_hole_peers),
+	    cmocka_unit_test(test_slowloris),
+	    cmocka_unit_test(test_half_open),
+	    cmocka_unit_test(test_connection_flood),
+	    cmocka_unit_test(test_fd_exhaustion),
+	    cmocka_unit_test(test_length_prefixes),
+	    cmocka_unit_test(test_tiny_fragments),
+	    cmocka_unit_test(test_call_flood),
+	    cmocka_unit_test(test_abandoned_calls),
+	    cmocka_unit_test(test_unknown_xid_replies),
+	    cmocka_unit_test(test_rpc_version_3),
+	};
+
+	g_self = "/proc/self/exe";
+	if (argc > 1 && strcmp(argv[1], "--fd-server") == 0)
+		return fd_server();
+	signal(SIGPIPE, SIG_IGN);
+	adv_alloc_install();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
