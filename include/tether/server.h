@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <tether/call.h>
 #include <tether/export.h>
+#include <tether/security.h>
 #include <tether/status.h>
 #include <tether/tls.h>
 
@@ -109,6 +110,43 @@ TETHER_API TETHER_WUR tether_status
 tether_server_opts_get(const tether_server_opts *o, const char *name,
 		       uint64_t *out);
 
+/* ---- security (docs/policy.md, docs/audit.md) --------------------------- */
+/* All four are borrowed: they must outlive the server; NULL (default):
+ * none. They may be shared by several servers (each is thread-safe). */
+/* Authorization, checked per call before its arguments are decoded; a
+ * denial is answered MSG_DENIED / AUTH_ERROR / AUTH_TOOWEAK (client:
+ * TETHER_E_DENIED), audited and counted. */
+TETHER_API void tether_server_opts_set_policy(tether_server_opts *o,
+					      const tether_policy *p);
+/* Rate limits, checked after the policy; a refusal is answered
+ * MSG_ACCEPTED / SYSTEM_ERR with the tether rate-limit verifier (client:
+ * TETHER_E_RATE_LIMITED; docs/protocol.md), audited and counted. */
+TETHER_API void tether_server_opts_set_ratelimit(tether_server_opts *o,
+						 tether_ratelimit *rl);
+/* Audit records: every call, callback, connection event, denial and limit
+ * hit (docs/audit.md). */
+TETHER_API void tether_server_opts_set_audit(tether_server_opts *o,
+					     tether_audit_sink *sink);
+/* Metrics: calls, bytes, connections, denials, limit hits; served in
+ * Prometheus text by the control program's STATS procedure. */
+TETHER_API void tether_server_opts_set_metrics(tether_server_opts *o,
+					       tether_metrics *m);
+/* Who may call the administrators-only control procedures (STATS): an
+ * identity matcher as in tether_policy_allow() ("uri:spiffe://x/admin",
+ * "uid:0", ...), copied. Default: nobody. TETHER_E_INVAL (bad matcher or
+ * longer than 255 bytes). */
+TETHER_API TETHER_WUR tether_status
+tether_server_opts_set_admin(tether_server_opts *o, const char *who);
+
+/* Registers the .x source of a program for reflection (the control
+ * program's LIST names and DESCRIBE text): idl is the tetherc-generated
+ * NAME_idl (borrowed; must outlive s). Before start. Versions registered
+ * with tether_server_register() whose program is in a registered idl are
+ * described with its source. TETHER_E_INVAL, TETHER_E_STATE,
+ * TETHER_E_BUSY (over 64 idls). */
+TETHER_API TETHER_WUR tether_status
+tether_server_register_idl(tether_server *s, const tether_idl_desc *idl);
+
 /* Creates a server (o may be NULL: defaults). Caller frees with
  * tether_server_free(). */
 TETHER_API TETHER_WUR tether_status
@@ -176,6 +214,9 @@ typedef struct tether_server_counters {
 	uint64_t closed_malformed;    /* bad records or RPC headers */
 	uint64_t closed_handshake;    /* TLS / probe failure or deadline */
 	uint64_t accept_pauses;	      /* accept failed (EMFILE...): paused */
+	/* Worst lateness of any I/O loop's 50 ms heartbeat timer (us): how
+	 * long an I/O thread was ever kept from polling. */
+	uint64_t loop_lag_max_us;
 } tether_server_counters;
 
 /* Copies min(size, sizeof) bytes of the counters into *out. Any thread. */
@@ -207,6 +248,18 @@ TETHER_API uint64_t tether_ctx_received_ms(tether_call_ctx *ctx);
 TETHER_API uint64_t tether_ctx_deadline_ms(tether_call_ctx *ctx);
 /* The procedure being served. */
 TETHER_API const tether_proc_desc *tether_ctx_proc(tether_call_ctx *ctx);
+/* The XID of the call being served (RFC 5531 §9). */
+TETHER_API uint32_t tether_ctx_xid(tether_call_ctx *ctx);
+/* True once the caller cancelled this call (the control program's CANCEL,
+ * docs/protocol.md): the handler should stop and finish; whatever it
+ * replies, the caller gets TETHER_E_CANCELLED. Any thread. */
+TETHER_API bool tether_ctx_cancelled(tether_call_ctx *ctx);
+
+/* ---- the control program (docs/protocol.md) ------------------------------ */
+/* Served by every tether server on every connection; described by
+ * src/server/control.x. */
+#define TETHER_CONTROL_PROG 0x20746574u /* ' tet', RFC 5531 §7.3 user range */
+#define TETHER_CONTROL_VERS 1u
 
 #ifdef __cplusplus
 }

@@ -260,6 +260,8 @@ TETHER_WUR tether_status tt_conn_reply_bytes(tt_conn *c, uint64_t call_id,
  *   TETHER_E_PROG_MISMATCH: MSG_ACCEPTED PROG_MISMATCH, low/high = a/b;
  *   TETHER_E_RPC_MISMATCH: MSG_DENIED RPC_MISMATCH, low/high = a/b;
  *   TETHER_E_AUTH_REJECTED: MSG_DENIED AUTH_ERROR, auth_stat = a;
+ *   TETHER_E_RATE_LIMITED: MSG_ACCEPTED SYSTEM_ERR with the verifier
+ *       TT_AUTH_TETHER_RATE, body = retry-after ms a (docs/protocol.md);
  *   any other status: MSG_ACCEPTED SYSTEM_ERR.
  * Returns as tt_conn_reply().
  */

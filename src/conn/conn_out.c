@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conn/conn_int.h"
+#include "xdr/wire.h"
 
 /* A fully drained buffer this small is kept while calls are in flight. */
 #define OUT_KEEP 4096u
@@ -158,10 +159,19 @@ tether_status tt_conn__queue_error(tt_conn *c, uint32_t xid, tether_status st,
 				   uint32_t a, uint32_t b)
 {
 	conn_reply r;
+	uint8_t retry[4];
 	memset(&r, 0, sizeof(r));
 	r.xid = xid;
 	r.hdr.stat = TT_REPLY_ACCEPTED;
 	switch (st) {
+	case TETHER_E_RATE_LIMITED:
+		/* docs/protocol.md: SYSTEM_ERR with tether's rate verifier,
+		 * body = retry-after ms (a). */
+		r.hdr.accept_stat = TT_SYSTEM_ERR;
+		tt_xdr_put32(retry, a);
+		r.hdr.verf.flavor = TT_AUTH_TETHER_RATE;
+		r.hdr.verf.body = retry, r.hdr.verf.len = 4;
+		break;
 	case TETHER_E_PROG_UNAVAIL:
 		r.hdr.accept_stat = TT_PROG_UNAVAIL;
 		break;

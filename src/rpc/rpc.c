@@ -244,6 +244,11 @@ tether_status tt_rpc_reply_status(const tt_reply_hdr *r)
 {
 	if (r == NULL)
 		return TETHER_E_INVAL;
+	/* docs/protocol.md: a tether server marks a rate-limit refusal with
+	 * its private verifier on SYSTEM_ERR; plain peers never send it. */
+	if (r->stat == TT_REPLY_ACCEPTED && r->accept_stat == TT_SYSTEM_ERR &&
+	    r->verf.flavor == TT_AUTH_TETHER_RATE)
+		return TETHER_E_RATE_LIMITED;
 	if (r->stat == TT_REPLY_ACCEPTED)
 		return accepted_status(r->accept_stat);
 	if (r->stat != TT_REPLY_DENIED)
@@ -252,7 +257,10 @@ tether_status tt_rpc_reply_status(const tt_reply_hdr *r)
 	case TT_RPC_MISMATCH:
 		return TETHER_E_RPC_MISMATCH;
 	case TT_AUTH_ERROR:
-		return TETHER_E_AUTH_REJECTED;
+		/* AUTH_TOOWEAK: "rejected for security reasons" (RFC 5531
+		 * §9), what a tether server answers a policy denial. */
+		return r->auth_stat == TT_AUTH_TOOWEAK ? TETHER_E_DENIED
+						       : TETHER_E_AUTH_REJECTED;
 	default:
 		return TETHER_E_BAD_REPLY;
 	}

@@ -62,7 +62,11 @@ enum {
 	TT_AUTH_SHORT = 2,
 	TT_AUTH_DH = 3,
 	TT_RPCSEC_GSS = 6,
-	TT_AUTH_TLS = 7
+	TT_AUTH_TLS = 7,
+	/* tether's verifier on a MSG_ACCEPTED / SYSTEM_ERR reply that means
+	 * "rate limited" (docs/protocol.md); body: retry-after ms (uint).
+	 * Unregistered: far above the IANA blocks (0..400000). */
+	TT_AUTH_TETHER_RATE = 0x74745201
 };
 
 /* RFC 5531 §8.2 opaque_auth. body is BORROWED: after tt_rpc_decode it

@@ -9,7 +9,10 @@
 
 #include "common/tt.h"
 #include "server/dispatch.h"
+#include "server/saudit.h"
 #include <tether/server.h>
+
+_Thread_local tether_call_ctx *tt_ctx_current;
 
 /* Fixed part of a handler arena; the rest is proportional to the record
  * (decoded C structures may be larger than their XDR form: pointers,
@@ -67,6 +70,48 @@ static void unreserve(tether_conn *c, size_t n)
 {
 	if (c->budget != NULL && c->budget->max != 0 && n != 0)
 		atomic_fetch_sub(&c->budget->used, n);
+}
+
+/* Bytes the engine has queued for the socket now. */
+static size_t out_len(const tether_conn *c)
+{
+	size_t n = 0;
+	if (c->eng != NULL)
+		(void)tt_conn_out_buf(c->eng, &n);
+	return n;
+}
+
+static size_t grew(const tether_conn *c, size_t before)
+{
+	size_t now = out_len(c);
+	return now > before ? now - before : 0;
+}
+
+/* The audit record and metrics of a call answered with st. */
+static void audit_ctx(tether_call_ctx *ctx, tether_status st, size_t out)
+{
+	tether_conn *c = ctx->conn;
+	tt_aud_call_info ci;
+
+	if (c->sec == NULL)
+		return;
+	memset(&ci, 0, sizeof ci);
+	ci.xid = ctx->xid;
+	ci.prog = ctx->pd->prog, ci.vers = ctx->pd->vers, ci.proc = ctx->pd->proc;
+	ci.prog_name = ctx->ent->vd->prog_name, ci.proc_name = ctx->pd->name;
+	ci.flavor = ctx->flavor;
+	ci.t0_us = ctx->t0_us;
+	ci.bytes_in = ctx->bytes_in, ci.bytes_out = out;
+	ci.st = st, ci.rule = ctx->rule;
+	ci.dir = TETHER_AUDIT_DIR_CALL;
+	tt_aud_call(c, &ci);
+}
+
+/* A cancelled call is answered SYSTEM_ERR whatever its handler said
+ * (docs/protocol.md, CANCEL). */
+static bool was_cancelled(tether_call_ctx *ctx)
+{
+	return atomic_load(&ctx->cancelled);
 }
 
 static void ctx_free(tether_call_ctx *ctx)
@@ -199,13 +244,16 @@ static tether_status send_res(tether_call_ctx *ctx, const void *res)
 static void send_posted(tether_call_ctx *ctx, posted_reply *pr)
 {
 	tether_conn *c = ctx->conn;
+	size_t before = out_len(c);
+	tether_status st = was_cancelled(ctx) ? TETHER_E_CANCELLED : pr->fail;
 
-	if (c->eng != NULL && pr->fail == TETHER_OK)
+	if (c->eng != NULL && st == TETHER_OK)
 		TT_IGNORE(tt_conn_reply_bytes(c->eng, ctx->call_id, NULL,
 					      pr->e.buf, pr->e.len));
 	else if (c->eng != NULL)
 		TT_IGNORE(tt_conn_reply_error(c->eng, ctx->call_id,
-					      wire_error(pr->fail), 0, 0));
+					      wire_error(st), 0, 0));
+	audit_ctx(ctx, st, grew(c, before));
 	drop_posted(pr);
 	tt_rconn_kick(c);
 	ctx_free(ctx);
@@ -245,11 +293,15 @@ static void finish(tether_call_ctx *ctx, tether_status st)
 	 * PROC_UNAVAIL: procedure 0 is answered anyway. */
 	if (st == TETHER_E_PROC_UNAVAIL && ctx->null_proc)
 		st = TETHER_OK;
+	if (was_cancelled(ctx))
+		st = TETHER_E_CANCELLED;
+	size_t before = out_len(c);
 	if (st == TETHER_OK)
 		(void)send_res(ctx, ctx->res);
 	else if (c->eng != NULL)
 		TT_IGNORE(tt_conn_reply_error(c->eng, ctx->call_id,
 					      wire_error(st), 0, 0));
+	audit_ctx(ctx, st, grew(c, before));
 	tt_rconn_kick(c);
 	ctx_free(ctx); /* may free c (transport gone, last reference) */
 }
@@ -257,7 +309,9 @@ static void finish(tether_call_ctx *ctx, tether_status st)
 static void work_invoke(void *arg)
 {
 	tether_call_ctx *ctx = arg;
+	tt_ctx_current = ctx;
 	ctx->st = ctx->pd->invoke(ctx, ctx->ent->handlers, ctx->arg, ctx->res);
+	tt_ctx_current = NULL;
 }
 
 static void work_done(void *arg)
@@ -277,8 +331,12 @@ static void invoke(tether_call_ctx *ctx)
 			finish(ctx, TETHER_E_SYSTEM_ERR); /* pool full */
 		return;
 	}
-	finish(ctx,
-	       ctx->pd->invoke(ctx, ctx->ent->handlers, ctx->arg, ctx->res));
+	tether_call_ctx *prev = tt_ctx_current;
+	tt_ctx_current = ctx;
+	tether_status st =
+	    ctx->pd->invoke(ctx, ctx->ent->handlers, ctx->arg, ctx->res);
+	tt_ctx_current = prev;
+	finish(ctx, st);
 }
 
 static void reply_error(tether_conn *c, uint64_t id, tether_status st,
@@ -300,6 +358,27 @@ static bool bad_cred(const tether_conn *c, const tt_call_hdr *h)
 		return true;
 	return c->peer.has_cred &&
 	       (as.uid != c->peer.uid || as.gid != c->peer.gid);
+}
+
+/* The status route() answered a call it did not route with (audit). */
+static tether_status route_status(const tether_conn *c, const tt_event *ev)
+{
+	bool found_prog;
+	uint32_t low, high;
+	const tt_reg_entry *e;
+	const tether_proc_desc *pd;
+
+	if (bad_cred(c, &ev->call))
+		return TETHER_E_AUTH_REJECTED;
+	e = lookup(c->reg, ev->call.prog, ev->call.vers, &found_prog, &low,
+		   &high);
+	if (e == NULL)
+		return found_prog ? TETHER_E_PROG_MISMATCH
+				  : TETHER_E_PROG_UNAVAIL;
+	pd = tether_version_find_proc(e->vd, ev->call.proc);
+	if (ev->call.proc == 0 && (pd == NULL || pd->invoke == NULL))
+		return TETHER_OK;
+	return TETHER_E_PROC_UNAVAIL;
 }
 
 /* Finds what serves the call, or answers it with the RPC error that says
@@ -341,39 +420,201 @@ static const tether_proc_desc *route(tether_conn *c, const tt_event *ev,
 	return pd;
 }
 
+/* RFC 5531 §9 / §11: the bytes of a CALL record (mark, fixed header,
+ * both opaque_auth bodies padded, arguments), for the audit. */
+static uint64_t call_bytes(const tt_event *ev)
+{
+	return 44u + (((uint64_t)ev->call.cred.len + 3) & ~3ull) +
+	       (((uint64_t)ev->call.verf.len + 3) & ~3ull) + ev->body_len;
+}
+
+/* The audit of a call answered before it got a context (refused, or no
+ * such program/procedure): names found through the registry when known. */
+static void audit_ev(tether_conn *c, const tt_event *ev, tether_status st,
+		     uint32_t rule, size_t out, uint64_t t0)
+{
+	tt_aud_call_info ci;
+	bool fp;
+	uint32_t lo, hi;
+	const tt_reg_entry *e;
+
+	if (c->sec == NULL)
+		return;
+	memset(&ci, 0, sizeof ci);
+	ci.xid = ev->xid, ci.prog = ev->call.prog, ci.vers = ev->call.vers;
+	ci.proc = ev->call.proc, ci.flavor = ev->call.cred.flavor;
+	e = lookup(c->reg, ev->call.prog, ev->call.vers, &fp, &lo, &hi);
+	if (e != NULL) {
+		const tether_proc_desc *pd =
+		    tether_version_find_proc(e->vd, ev->call.proc);
+		ci.prog_name = e->vd->prog_name;
+		ci.proc_name = pd != NULL ? pd->name : NULL;
+	}
+	ci.t0_us = t0, ci.bytes_in = call_bytes(ev), ci.bytes_out = out;
+	ci.st = st, ci.rule = rule, ci.dir = TETHER_AUDIT_DIR_CALL;
+	tt_aud_call(c, &ci);
+}
+
+/* Control procedures any peer that got a connection may call (PING,
+ * CAPABILITIES, CANCEL, HEALTH and NULL); LIST and DESCRIBE go through
+ * the policy like any procedure; STATS needs the admin matcher
+ * (docs/protocol.md). */
+static bool control_open(const tt_event *ev)
+{
+	return ev->call.prog == TETHER_CONTROL_PROG && ev->call.proc <= 4;
+}
+
+static bool is_stats(const tt_event *ev)
+{
+	return ev->call.prog == TETHER_CONTROL_PROG && ev->call.proc == 7;
+}
+
+/* The policy (and the admin matcher for STATS): TETHER_OK or
+ * TETHER_E_DENIED with *rule. */
+static tether_status authorize(const tether_conn *c, const tt_event *ev,
+			       uint32_t *rule)
+{
+	size_t idx = TETHER_POLICY_NO_RULE;
+	tether_status st = TETHER_OK;
+
+	*rule = TETHER_AUDIT_NONE_U32;
+	if (is_stats(ev)) {
+		if (c->sec->admin == NULL)
+			return TETHER_E_DENIED;
+		st = tether_policy_check(c->sec->admin, c->identity,
+					 ev->call.prog, ev->call.vers,
+					 ev->call.proc, NULL);
+		return st == TETHER_OK ? TETHER_OK : TETHER_E_DENIED;
+	}
+	if (c->sec->policy == NULL || control_open(ev))
+		return TETHER_OK;
+	st = tether_policy_check(c->sec->policy, c->identity, ev->call.prog,
+				 ev->call.vers, ev->call.proc, &idx);
+	if (idx != TETHER_POLICY_NO_RULE)
+		*rule = (uint32_t)idx;
+	return st == TETHER_OK ? TETHER_OK : TETHER_E_DENIED;
+}
+
+/* Rate-limit keys, once per connection (the identity is known by now). */
+static void rate_keys(tether_conn *c)
+{
+	if (c->aud == NULL || c->aud->keys_done)
+		return;
+	c->aud->keys_done = true;
+	if (c->identity == NULL ||
+	    tether_peer_key(c->identity, c->aud->id_key,
+			    sizeof c->aud->id_key) != TETHER_OK)
+		c->aud->id_key[0] = '\0';
+}
+
+static tether_status rate(tether_conn *c, const tt_event *ev,
+			  tether_rl_scope *scope)
+{
+	const tt_caud *a = c->aud;
+
+	if (c->sec->rl == NULL || a == NULL)
+		return TETHER_OK;
+	return tether_ratelimit_check(
+	    c->sec->rl, a->id_key[0] != '\0' ? a->id_key : NULL,
+	    a->addr_key[0] != '\0' ? a->addr_key : NULL, ev->call.prog,
+	    ev->call.vers, ev->call.proc, tt_io_now_ms(), scope);
+}
+
+/* DESIGN §1 "unauthorized access", "floods": the policy then the rate
+ * limiter, from the call header only, before any argument is decoded.
+ * False when the call was refused (answered, audited, counted). */
+static bool gate(tether_conn *c, const tt_event *ev, uint64_t t0)
+{
+	uint32_t rule;
+	tether_rl_scope scope = TETHER_RL_IDENTITY;
+	size_t before = out_len(c);
+
+	if (authorize(c, ev, &rule) != TETHER_OK) {
+		/* RFC 5531 §9: MSG_DENIED / AUTH_ERROR / AUTH_TOOWEAK. */
+		reply_error(c, ev->call_id, TETHER_E_AUTH_REJECTED,
+			    TT_AUTH_TOOWEAK, 0);
+		tt_aud_metric(c, TETHER_METRIC_DENIALS);
+		audit_ev(c, ev, TETHER_E_DENIED, rule, grew(c, before), t0);
+		return false;
+	}
+	rate_keys(c);
+	if (rate(c, ev, &scope) == TETHER_OK)
+		return true;
+	/* docs/protocol.md: SYSTEM_ERR with the rate verifier (retry in
+	 * about one token's time; the limiter does not say, 1000 ms). */
+	reply_error(c, ev->call_id, TETHER_E_RATE_LIMITED, 1000, 0);
+	tt_aud_limit(c,
+		     scope == TETHER_RL_IDENTITY ? "rate_identity"
+						 : "rate_address",
+		     scope == TETHER_RL_IDENTITY
+			 ? TETHER_METRIC_LIMIT_RATE_IDENTITY
+			 : TETHER_METRIC_LIMIT_RATE_ADDRESS,
+		     TETHER_E_RATE_LIMITED, NULL);
+	audit_ev(c, ev, TETHER_E_RATE_LIMITED, TETHER_AUDIT_NONE_U32,
+		 grew(c, before), t0);
+	return false;
+}
+
 void tt_dispatch(tether_conn *c, const tt_event *ev)
 {
 	const tt_reg_entry *ent = NULL;
-	const tether_proc_desc *pd = route(c, ev, &ent);
+	const tether_proc_desc *pd;
 	tether_call_ctx *ctx;
 	tether_status st;
+	uint64_t t0 = c->sec != NULL ? tt_aud_now_us() : 0;
+	size_t before;
 
-	if (pd == NULL)
-		return;
-	ctx = ctx_new(c, ev);
-	if (ctx == NULL) {
-		reply_error(c, ev->call_id, TETHER_E_SYSTEM_ERR, 0, 0);
-		return;
-	}
 	/* TLS: the identity found by the handshake moves from the transport
 	 * to the connection at its first call (here, on the loop thread), so
 	 * handlers on any thread read it without a lock. */
+	tt_aud_tls_check(c);
 	if (c->identity == NULL && c->io != NULL)
 		c->identity =
 		    tt_io_xport_take_identity(tt_io_conn_xport(c->io));
+	if (c->sec != NULL && !gate(c, ev, t0))
+		return;
+	before = out_len(c);
+	pd = route(c, ev, &ent);
+	if (pd == NULL) {
+		audit_ev(c, ev, route_status(c, ev), TETHER_AUDIT_NONE_U32,
+			 grew(c, before), t0);
+		return;
+	}
+	ctx = ctx_new(c, ev);
+	if (ctx == NULL) {
+		reply_error(c, ev->call_id, TETHER_E_SYSTEM_ERR, 0, 0);
+		if (c->budget != NULL && c->budget->max != 0)
+			tt_aud_limit(c, "memory", TETHER_METRIC_LIMIT_MEMORY,
+				     TETHER_E_BUSY, NULL);
+		audit_ev(c, ev, TETHER_E_SYSTEM_ERR, TETHER_AUDIT_NONE_U32,
+			 grew(c, before), t0);
+		return;
+	}
 	ctx->pd = pd, ctx->ent = ent;
 	ctx->null_proc = ev->call.proc == 0;
+	ctx->flavor = ev->call.cred.flavor;
+	ctx->rule = TETHER_AUDIT_NONE_U32;
+	ctx->t0_us = t0, ctx->bytes_in = call_bytes(ev);
 	st = decode_args(ctx, ev);
 	if (st == TETHER_OK)
 		st = prepare_res(ctx);
 	if (st != TETHER_OK) {
-		reply_error(c, ev->call_id,
-			    st == TETHER_E_NOMEM ? TETHER_E_SYSTEM_ERR : st, 0,
-			    0);
+		st = st == TETHER_E_NOMEM ? TETHER_E_SYSTEM_ERR : st;
+		before = out_len(c);
+		reply_error(c, ev->call_id, st, 0, 0);
+		audit_ctx(ctx, st, grew(c, before));
 		ctx_free(ctx);
 		return;
 	}
 	invoke(ctx);
+}
+
+tether_call_ctx *tt_ctx_find(tether_conn *c, uint32_t xid)
+{
+	for (tether_call_ctx *x = c->ctxs; x != NULL; x = x->next)
+		if (x->xid == xid)
+			return x;
+	return NULL;
 }
 
 /* ---- call.h: inside a handler ------------------------------------------- */
@@ -437,10 +678,23 @@ tether_status tether_ctx_reply(tether_call_ctx *ctx, const void *res)
 	if (!ctx->deferred)
 		return TETHER_E_STATE;
 	c = ctx->conn;
-	st = send_res(ctx, res);
+	size_t before = out_len(c);
+	if (was_cancelled(ctx)) {
+		st = TETHER_E_CANCELLED;
+		if (c->eng != NULL)
+			TT_IGNORE(tt_conn_reply_error(c->eng, ctx->call_id,
+						      TETHER_E_SYSTEM_ERR, 0, 0));
+	} else {
+		st = send_res(ctx, res);
+	}
+	audit_ctx(ctx,
+		  st == TETHER_OK || st == TETHER_E_CANCELLED
+		      ? st
+		      : TETHER_E_SYSTEM_ERR,
+		  grew(c, before));
 	tt_rconn_kick(c);
 	ctx_free(ctx);
-	return st;
+	return st == TETHER_E_CANCELLED ? TETHER_OK : st;
 }
 
 void tether_ctx_fail(tether_call_ctx *ctx, tether_status st)
@@ -457,9 +711,12 @@ void tether_ctx_fail(tether_call_ctx *ctx, tether_status st)
 	if (!ctx->deferred)
 		return;
 	c = ctx->conn;
+	size_t before = out_len(c);
 	if (c->eng != NULL)
 		TT_IGNORE(tt_conn_reply_error(c->eng, ctx->call_id,
 					      wire_error(st), 0, 0));
+	audit_ctx(ctx, was_cancelled(ctx) ? TETHER_E_CANCELLED : wire_error(st),
+		  grew(c, before));
 	tt_rconn_kick(c);
 	ctx_free(ctx);
 }
@@ -493,6 +750,16 @@ const tether_peer_identity *tether_ctx_peer_identity(tether_call_ctx *ctx)
 uint64_t tether_ctx_received_ms(tether_call_ctx *ctx)
 {
 	return ctx == NULL ? 0 : ctx->received_ms;
+}
+
+uint32_t tether_ctx_xid(tether_call_ctx *ctx)
+{
+	return ctx == NULL ? 0 : ctx->xid;
+}
+
+bool tether_ctx_cancelled(tether_call_ctx *ctx)
+{
+	return ctx != NULL && atomic_load(&ctx->cancelled);
 }
 
 uint64_t tether_ctx_deadline_ms(tether_call_ctx *ctx)

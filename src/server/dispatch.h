@@ -23,11 +23,21 @@ struct tether_call_ctx {
 	bool deferred;
 	struct posted_reply *early; /* a reply that came before DEFERRED */
 	bool null_proc; /* procedure 0: PROC_UNAVAIL from it means success */
+	atomic_bool cancelled;	    /* CANCEL from the peer (any thread) */
+	uint32_t flavor, rule;	    /* audit: cred flavor, policy rule */
+	uint64_t t0_us, bytes_in;   /* audit */
 	tether_call_ctx *next, *prev;
 };
 
 /* Handles one TT_EV_CALL on c (owning thread). */
 void tt_dispatch(tether_conn *c, const tt_event *ev);
+
+/* The inbound call whose handler runs on this thread now (inline or on a
+ * worker), or NULL: the parent of callbacks it makes (audit). */
+extern _Thread_local tether_call_ctx *tt_ctx_current;
+
+/* Finds the live inbound call xid of c (loop thread); NULL if none. */
+tether_call_ctx *tt_ctx_find(tether_conn *c, uint32_t xid);
 
 /* Frees ctx (the call is released unanswered if still open). */
 void tt_ctx_release(tether_call_ctx *ctx);

@@ -9,6 +9,7 @@
 #include "common/tt.h"
 #include "server/dispatch.h"
 #include "server/rconn.h"
+#include "server/saudit.h"
 
 /* One outbound call in flight: the engine's cookie. */
 typedef struct pend {
@@ -16,6 +17,10 @@ typedef struct pend {
 	tether_generic_fn done; /* async */
 	void *ud;
 	tt_waiter *w; /* blocking */
+	/* Server connections: the callback's audit record. */
+	tether_conn *c;
+	uint32_t xid, parent_xid;
+	uint64_t t0_us, bytes_out;
 } pend;
 
 /* ---- registry ----------------------------------------------------------- */
@@ -115,10 +120,31 @@ void tt_rconn_destroy(tether_conn *c)
 	c->eng = NULL;
 	tether_peer_identity_free(c->identity);
 	c->identity = NULL;
+	if (c->aud != NULL)
+		tt_free(c->aud, sizeof *c->aud);
+	c->aud = NULL;
 	c->magic = 0;
 }
 
 /* ---- completions -------------------------------------------------------- */
+
+/* DESIGN §1: every callback a server makes is audited like a call, with
+ * the inbound call that caused it. */
+static void audit_callback(const pend *p, tether_status st, uint64_t in)
+{
+	tt_aud_call_info ci;
+
+	if (p->c == NULL || p->c->sec == NULL)
+		return;
+	memset(&ci, 0, sizeof ci);
+	ci.xid = p->xid, ci.prog = p->pd->prog, ci.vers = p->pd->vers;
+	ci.proc = p->pd->proc, ci.flavor = 0; /* AUTH_NONE: identify only */
+	ci.proc_name = p->pd->name;
+	ci.t0_us = p->t0_us, ci.bytes_out = p->bytes_out, ci.bytes_in = in;
+	ci.st = st, ci.rule = TETHER_AUDIT_NONE_U32;
+	ci.dir = TETHER_AUDIT_DIR_CALLBACK, ci.parent_xid = p->parent_xid;
+	tt_aud_call(p->c, &ci);
+}
 
 static void complete_async(pend *p, tether_status st, void *res)
 {
@@ -159,6 +185,7 @@ static void on_reply(const tt_event *ev)
 	pend *p = ev->cookie;
 	tether_status st = ev->status;
 
+	audit_callback(p, st, ev->body_len + 28u);
 	if (p->w != NULL) {
 		if (st == TETHER_OK)
 			st = decode_res(p->pd, ev->body, ev->body_len,
@@ -189,6 +216,7 @@ static void on_reply(const tt_event *ev)
 static void on_call_failed(const tt_event *ev)
 {
 	pend *p = ev->cookie;
+	audit_callback(p, ev->status, 0);
 	if (p->w != NULL)
 		tt_waiter_finish(p->w, ev->status);
 	else
@@ -222,6 +250,7 @@ void tt_rconn_drain(tether_conn *c)
 	bool outer = !c->draining;
 
 	c->draining = true;
+	tt_aud_tls_check(c);
 	while (c->eng != NULL && tt_conn_next_event(c->eng, &ev)) {
 		switch (ev.type) {
 		case TT_EV_CALL:
@@ -236,6 +265,7 @@ void tt_rconn_drain(tether_conn *c)
 		case TT_EV_CLOSED:
 			c->status = ev.status;
 			count_close(c, ev.status);
+			tt_aud_conn_close(c, ev.status);
 			break;
 		default:
 			break;
@@ -292,7 +322,17 @@ static tether_status start_call(tether_conn *c, const tether_proc_desc *pd,
 	/* The engine's clock moves only when ticked: bring it to now so the
 	 * deadline counts from this call, not from the last tick. */
 	tt_conn_tick(c->eng, tt_io_now_ms());
-	return tt_conn_call(c->eng, &a, p, NULL);
+	if (c->sec == NULL)
+		return tt_conn_call(c->eng, &a, p, NULL);
+	size_t before = 0, after = 0;
+	(void)tt_conn_out_buf(c->eng, &before);
+	p->c = c, p->t0_us = tt_aud_now_us();
+	tether_status st = tt_conn_call(c->eng, &a, p, &p->xid);
+	(void)tt_conn_out_buf(c->eng, &after);
+	p->bytes_out = after > before ? after - before : 0;
+	if (st != TETHER_OK)
+		audit_callback(p, st, 0);
+	return st;
 }
 
 tether_status tt_rconn_call_sync(tether_conn *c, const tether_proc_desc *pd,
@@ -306,6 +346,9 @@ tether_status tt_rconn_call_sync(tether_conn *c, const tether_proc_desc *pd,
 	if (p == NULL)
 		return TETHER_E_NOMEM;
 	p->pd = pd, p->w = w;
+	p->parent_xid = tt_ctx_current != NULL && tt_ctx_current->conn == c
+			    ? tt_ctx_current->xid
+			    : TETHER_AUDIT_NONE_U32;
 	st = start_call(c, pd, arg, body, body_len, deadline_ms, p);
 	if (st != TETHER_OK) {
 		tt_free(p, sizeof *p);
@@ -383,6 +426,9 @@ tether_status tether_call_async(tether_conn *c, const tether_proc_desc *pd,
 	if (p == NULL)
 		return TETHER_E_NOMEM;
 	p->pd = pd, p->done = done, p->ud = ud;
+	p->parent_xid = tt_ctx_current != NULL && tt_ctx_current->conn == c
+			    ? tt_ctx_current->xid
+			    : TETHER_AUDIT_NONE_U32;
 	if (c->loop != NULL && !tt_io_loop_on_thread(c->loop)) {
 		st = post_async(c, p, arg, deadline_ms);
 	} else {

@@ -16,6 +16,7 @@
 
 #include "conn/conn.h"
 #include "io/drv.h"
+#include "server/sec.h"
 
 /* Discards a status on purpose (gcc ignores (void) on warn_unused_result). */
 #define TT_IGNORE(x)                                                           \
@@ -87,6 +88,9 @@ struct tether_conn {
 	tether_call_ctx *ctxs; /* live inbound contexts */
 	const tt_rconn_owner *owner;
 	void *owner_ud;
+	const tt_sec *sec; /* the server's security components; NULL: client */
+	tt_caud *aud;	   /* audit facts of this connection; NULL: client */
+	const tether_peer_identity *local_identity; /* ours (callbacks' audit) */
 	tether_conn *next, *prev; /* the owner's list */
 };
 

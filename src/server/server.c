@@ -13,6 +13,7 @@
 #include "common/tt.h"
 #include "server/admit.h"
 #include "server/rconn.h"
+#include "server/saudit.h"
 
 enum {
 	SERVER_MAGIC = 0x74537276u,
@@ -38,6 +39,8 @@ struct tether_server_opts {
 	tt_conn_opts conn;
 	const tether_tls_config *tls; /* borrowed until tether_server_new */
 	bool allow_plaintext;
+	tt_sec sec; /* policy, limiter, audit, metrics: borrowed */
+	char admin[256]; /* identity matcher of administrators; "" none */
 };
 
 typedef struct listener {
@@ -79,6 +82,10 @@ struct tether_server {
 	bool listening;	       /* listener polls live on loop 0 */
 	bool run_mode, in_run; /* in_run: loop 0 is in tether_server_run (mu) */
 };
+
+/* The control program (control.c, generated from control.x) and its
+ * handlers (ctl.c). */
+tether_status tt_ctl_register(tt_registry *reg, tt_sec *sec);
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -176,6 +183,56 @@ tether_status tether_server_opts_get(const tether_server_opts *o,
 	return opt_value(o, name, out) ? TETHER_OK : TETHER_E_NOT_FOUND;
 }
 
+void tether_server_opts_set_policy(tether_server_opts *o,
+				   const tether_policy *p)
+{
+	if (o != NULL)
+		o->sec.policy = p;
+}
+
+void tether_server_opts_set_ratelimit(tether_server_opts *o,
+				      tether_ratelimit *rl)
+{
+	if (o != NULL)
+		o->sec.rl = rl;
+}
+
+void tether_server_opts_set_audit(tether_server_opts *o,
+				  tether_audit_sink *sink)
+{
+	if (o != NULL)
+		o->sec.audit = sink;
+}
+
+void tether_server_opts_set_metrics(tether_server_opts *o, tether_metrics *m)
+{
+	if (o != NULL)
+		o->sec.metrics = m;
+}
+
+tether_status tether_server_opts_set_admin(tether_server_opts *o,
+					   const char *who)
+{
+	tether_policy *p;
+	tether_status st;
+	size_t n;
+
+	if (o == NULL || who == NULL)
+		return TETHER_E_INVAL;
+	n = strlen(who);
+	if (n >= sizeof o->admin)
+		return TETHER_E_INVAL;
+	/* Validate now, so that a typo fails here and not at the first STATS. */
+	TT_TRY(tether_policy_new(&p));
+	st = tether_policy_allow(p, who, TETHER_POLICY_ANY, TETHER_POLICY_ANY,
+				 TETHER_POLICY_ANY);
+	tether_policy_free(p);
+	if (st != TETHER_OK)
+		return st;
+	memcpy(o->admin, who, n + 1);
+	return TETHER_OK;
+}
+
 void tether_server_opts_set_tls(tether_server_opts *o,
 				const tether_tls_config *cfg)
 {
@@ -188,6 +245,20 @@ void tether_server_opts_set_tls(tether_server_opts *o,
 static bool good(const tether_server *s)
 {
 	return s != NULL && s->magic == SERVER_MAGIC;
+}
+
+static tether_status admin_policy(tether_server *s)
+{
+	tether_status st = tether_policy_new(&s->o.sec.admin);
+	if (st != TETHER_OK)
+		return st;
+	st = tether_policy_allow(s->o.sec.admin, s->o.admin, TETHER_POLICY_ANY,
+				 TETHER_POLICY_ANY, TETHER_POLICY_ANY);
+	if (st != TETHER_OK) {
+		tether_policy_free(s->o.sec.admin);
+		s->o.sec.admin = NULL;
+	}
+	return st;
 }
 
 tether_status tether_server_new(const tether_server_opts *o,
@@ -223,6 +294,21 @@ tether_status tether_server_new(const tether_server_opts *o,
 		s->hs_ms = tether_tls_config_handshake_timeout_ms(s->o.tls);
 		s->o.tls = NULL; /* borrowed only until here */
 	}
+	if (s->o.admin[0] != '\0' && admin_policy(s) != TETHER_OK) {
+		tt_tls_ctx_free(s->tls);
+		tt_free(s, sizeof *s);
+		return TETHER_E_NOMEM;
+	}
+	s->o.sec.server = s;
+	s->o.sec.started_ms = tt_io_now_ms();
+	s->o.sec.max_inbound = s->o.conn.max_inbound;
+	s->o.sec.max_outbound = s->o.conn.max_outbound;
+	if (tt_ctl_register(&s->reg, &s->o.sec) != TETHER_OK) {
+		tether_policy_free(s->o.sec.admin);
+		tt_tls_ctx_free(s->tls);
+		tt_free(s, sizeof *s);
+		return TETHER_E_NOMEM;
+	}
 	s->admit.max_total = s->o.max_connections;
 	s->admit.max_per_source = s->o.max_per_source;
 	s->budget.max = s->o.max_call_memory;
@@ -256,6 +342,19 @@ tether_status tether_server_register_blocking(tether_server *s,
 					      const void *handlers, void *ud)
 {
 	return reg(s, vd, handlers, ud, true);
+}
+
+tether_status tether_server_register_idl(tether_server *s,
+				       const tether_idl_desc *idl)
+{
+	if (!good(s) || idl == NULL)
+		return TETHER_E_INVAL;
+	if (s->state != ST_NEW)
+		return TETHER_E_STATE;
+	if (s->o.sec.nidls == TT_SEC_MAX_IDLS)
+		return TETHER_E_BUSY;
+	s->o.sec.idls[s->o.sec.nidls++] = idl;
+	return TETHER_OK;
 }
 
 tether_status tether_server_listen(tether_server *s, const char *endpoint)
@@ -349,6 +448,11 @@ tether_status tether_server_stats(tether_server *s, tether_server_counters *out,
 	uv_mutex_lock(&s->mu);
 	v.accepted = s->accepted;
 	v.accept_pauses = s->accept_pauses;
+	for (unsigned i = 0; i < s->nloops; i++) {
+		uint64_t lag = tt_io_loop_lag_max_us(s->loops[i].loop);
+		if (lag > v.loop_lag_max_us)
+			v.loop_lag_max_us = lag;
+	}
 	v.refused_total = s->admit.refused_total;
 	v.refused_source = s->admit.refused_source;
 	v.open = s->nconns;
@@ -444,6 +548,15 @@ static tether_status conn_open(sloop *sl, const accepted *a)
 	}
 	tt_rconn_init(c, eng, &s->reg, s->pool, co.max_record, sl->loop);
 	c->budget = &s->budget;
+	c->sec = &s->o.sec;
+	c->aud = tt_calloc(1, sizeof *c->aud);
+	if (c->aud == NULL) {
+		tt_conn_free(eng);
+		tt_free(c, sizeof *c);
+		return TETHER_E_NOMEM;
+	}
+	c->aud->conn_id = atomic_fetch_add(&s->o.sec.next_conn_id, 1) + 1;
+	tt_aud_conn_facts(c->aud, fd, tls);
 	c->peer = *peer;
 	if (tls && strncmp(c->peer.addr, "tcp://", 6) == 0)
 		memcpy(c->peer.addr, "tls", 3); /* the scheme it came in on */
@@ -464,8 +577,26 @@ static tether_status conn_open(sloop *sl, const accepted *a)
 	uv_mutex_lock(&s->mu);
 	s->nconns++;
 	uv_mutex_unlock(&s->mu);
+	tt_aud_conn_open(c);
 	tt_io_conn_update(c->io);
 	return TETHER_OK;
+}
+
+/* DESIGN §1 "attacks go unnoticed": a connection closed at a cap is a
+ * limit hit, audited with what is known of it. */
+static void audit_refused(tether_server *s, const accepted *a, bool source)
+{
+	tether_conn c;
+	tt_caud aud;
+
+	memset(&c, 0, sizeof c);
+	memset(&aud, 0, sizeof aud);
+	c.sec = &s->o.sec, c.aud = &aud;
+	tt_aud_conn_facts(&aud, a->fd, a->tls);
+	tt_aud_limit(&c, source ? "connections_per_source" : "connections",
+		     source ? TETHER_METRIC_LIMIT_CONNECTIONS_PER_ADDRESS
+			    : TETHER_METRIC_LIMIT_CONNECTIONS,
+		     TETHER_E_BUSY, a->peer.addr);
 }
 
 static void accept_task(void *arg)
@@ -477,10 +608,15 @@ static void accept_task(void *arg)
 	uv_mutex_lock(&s->mu);
 	/* Over a cap the connection is closed at once (nothing is sent);
 	 * existing work continues. */
+	uint64_t by_source = s->admit.refused_source;
 	if (s->state == ST_RUNNING)
 		admitted = tt_admit_enter(&s->admit, &a->peer) == TETHER_OK;
 	s->accepted += admitted;
+	bool source = s->admit.refused_source != by_source;
+	bool capped = !admitted && s->state == ST_RUNNING;
 	uv_mutex_unlock(&s->mu);
+	if (capped)
+		audit_refused(s, a, source);
 	if (admitted && conn_open(a->sl, a) != TETHER_OK) {
 		uv_mutex_lock(&s->mu);
 		tt_admit_leave(&s->admit, &a->peer);
@@ -790,6 +926,7 @@ void tether_server_free(tether_server *s)
 	tt_reg_free(&s->reg);
 	tt_admit_free(&s->admit);
 	tt_tls_ctx_free(s->tls);
+	tether_policy_free(s->o.sec.admin);
 	uv_cond_destroy(&s->cv);
 	uv_mutex_destroy(&s->mu);
 	s->magic = 0;

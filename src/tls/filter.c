@@ -699,6 +699,13 @@ const char *tt_tls_version(const tt_tls *t)
 	return SSL_get_version(t->ssl);
 }
 
+const char *tt_tls_cipher(const tt_tls *t)
+{
+	if (!good(t) || (t->state != TT_TLS_OPEN && t->state != TT_TLS_CLOSED))
+		return "";
+	return SSL_CIPHER_get_name(SSL_get_current_cipher(t->ssl));
+}
+
 tether_status tt_tls_peer_identity(const tt_tls *t, tether_peer_identity **out)
 {
 	if (out == NULL)

@@ -116,6 +116,9 @@ tether_status tt_tls_error(const tt_tls *t);
 const char *tt_tls_reason(const tt_tls *t);
 /* The negotiated TLS version string ("TLSv1.3") or "" before the handshake. */
 const char *tt_tls_version(const tt_tls *t);
+/* The negotiated cipher suite ("TLS_AES_128_GCM_SHA256") or "" before the
+ * handshake; static string. */
+const char *tt_tls_cipher(const tt_tls *t);
 
 /* The verified peer identity, once the handshake is done
  * (TETHER_E_STATE before). A server in server-authenticated-only mode
