@@ -10,6 +10,7 @@
 #include "showcase.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ struct jobs_server {
 	atomic_uint next_job;
 	pthread_mutex_t mu; /* counts */
 	audit_counts counts;
+	bool audit_full; /* print records whole, null fields included */
 };
 
 /* One job in flight. refs: one per PROGRESS callback issued, plus one
@@ -134,16 +136,108 @@ static void count_record(jobs_server *s, const tether_audit_record *r)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* Length of the JSON string starting at p (a '"'), quotes included. */
+static size_t json_string_len(const char *p)
+{
+	size_t i = 1;
+
+	while (p[i] != '\0' && p[i] != '"')
+		i += p[i] == '\\' && p[i + 1] != '\0' ? 2 : 1;
+	return p[i] == '"' ? i + 1 : i;
+}
+
+/* Length of one top-level member "key":value starting at p. Values of an
+ * audit record are strings, numbers and literals (docs/audit.md). */
+static size_t json_member_len(const char *p)
+{
+	size_t i = json_string_len(p) + 1; /* key and ':' */
+
+	if (p[i] == '"')
+		return i + json_string_len(p + i);
+	while (p[i] != '\0' && p[i] != ',' && p[i] != '}')
+		i++;
+	return i;
+}
+
+static bool key_in(const char *m, const char *const *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(m, keys[i], strlen(keys[i])) == 0)
+			return true;
+	return false;
+}
+
+/* Left out of every line: absent fields and repeats. Left out of call,
+ * denial and limit lines: what the connection's own records already
+ * said (its addresses, TLS version, security mode) and raw numbers whose
+ * names are shown. */
+static bool member_hidden(const char *m, size_t len, bool per_call)
+{
+	static const char *const always[] = {
+	    "\"time_ms\":", "\"peer_fingerprint\":", "\"server_addr\":",
+	    "\"server_port\":", "\"status_code\":"};
+	static const char *const conn_level[] = {
+	    "\"client_addr\":", "\"client_port\":", "\"transport\":",
+	    "\"tls_version\":", "\"tls_cipher\":", "\"security_mode\":",
+	    "\"peer_kind\":", "\"peer_name_source\":", "\"auth_flavor\":",
+	    "\"reply_stat\":", "\"accept_stat\":", "\"auth_stat\":",
+	    "\"xid\":", "\"bytes_in\":", "\"bytes_out\":",
+	    "\"auth_flavor_name\":"};
+
+	if (len > 5 && memcmp(m + len - 5, ":null", 5) == 0)
+		return true;
+	if (key_in(m, always, sizeof always / sizeof always[0]))
+		return true;
+	return per_call &&
+	       key_in(m, conn_level, sizeof conn_level / sizeof conn_level[0]);
+}
+
+/* The record without its absent (null) fields and the ones above, so
+ * that a line reads at a glance; still one JSON object. */
+static void compact(const char *in, bool per_call, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	out[o++] = '{';
+	for (const char *p = in + 1; *p == '"';) {
+		size_t n = json_member_len(p);
+
+		if (!member_hidden(p, n, per_call) && o + n + 3 < cap) {
+			if (o > 1)
+				out[o++] = ',';
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	out[o++] = '}';
+	out[o] = '\0';
+}
+
 static void on_audit(const tether_audit_record *r, void *ud)
 {
-	char line[4096];
+	jobs_server *s = ud;
+	char line[4096], brief[4096];
 
-	count_record(ud, r);
-	if (tether_audit_format_json(r, line, sizeof line, NULL) == TETHER_OK)
-		say("        audit %s", line);
-	else
+	count_record(s, r);
+	if (tether_audit_format_json(r, line, sizeof line, NULL) != TETHER_OK) {
 		say("        audit (record too long to show: %s)",
 		    tether_audit_event_name(r->event));
+		return;
+	}
+	if (s->audit_full)
+		say("        audit %s", line);
+	else {
+		compact(line,
+			r->event == TETHER_AUDIT_CALL ||
+			    r->event == TETHER_AUDIT_DENIAL ||
+			    r->event == TETHER_AUDIT_LIMIT ||
+			    r->event == TETHER_AUDIT_CONN_CLOSE,
+			brief, sizeof brief);
+		say("        audit %s", brief);
+	}
 }
 
 /* ---- setup ------------------------------------------------------------ */
@@ -208,13 +302,15 @@ static tether_status make_server(jobs_server *s, const char *dir,
 
 tether_status jobs_server_start(const char *dir, const char *policy_text,
 				uint32_t cb_deadline_ms, uint32_t max_expiries,
-				jobs_server **out, char *ep, size_t cap)
+				bool audit_full, jobs_server **out, char *ep,
+				size_t cap)
 {
 	jobs_server *s = calloc(1, sizeof *s);
 	tether_status st;
 
 	if (s == NULL)
 		return TETHER_E_NOMEM;
+	s->audit_full = audit_full;
 	pthread_mutex_init(&s->mu, NULL);
 	atomic_init(&s->next_job, 0);
 	*out = s;

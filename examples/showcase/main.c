@@ -7,7 +7,9 @@
  * while the good one keeps working. Exit 0 when every step did what it
  * should, 1 with the reason otherwise.
  *
- *   tether-showcase [--keep]   (--keep: leave the certificates behind)
+ *   tether-showcase [--keep] [--audit-full]
+ *     --keep        leave the certificates in their temporary directory
+ *     --audit-full  print audit records whole (absent fields as null)
  */
 #include "jobs.h"
 #include "showcase.h"
@@ -247,6 +249,7 @@ static tether_status submit(client *cl, const char *job, uint32_t steps,
 /* ---- the story -------------------------------------------------------- */
 
 typedef struct demo {
+	bool keep, audit_full; /* options */
 	char dir[64];
 	char ep[128];
 	jobs_server *srv;
@@ -282,9 +285,9 @@ static int act_callbacks(demo *d)
 {
 	tether_status st;
 
-	step(3, "alice (allowed by the policy) submits a job. Progress "
-		"comes back as calls FROM the server on the connection alice "
-		"opened; alice never listens on a port.");
+	step(3, "alice (allowed by the policy) submits a job. Progress comes "
+		"back as\n      calls FROM the server, on the connection alice "
+		"opened: alice never\n      listens on a port.");
 	st = client_open(&d->alice, "alice", true, d->dir, d->ep);
 	if (st != TETHER_OK)
 		return failed("alice cannot connect: %s (%s)",
@@ -300,7 +303,7 @@ static int act_denied(demo *d)
 	tether_status st;
 
 	step(4, "mallory has a valid certificate from the same CA, but the "
-		"policy does not let her SUBMIT.");
+		"policy does\n      not let her SUBMIT.");
 	st = client_open(&d->mallory, "mallory", true, d->dir, d->ep);
 	if (st != TETHER_OK)
 		return failed("mallory cannot even connect: %s (%s)",
@@ -374,8 +377,9 @@ static int act_black_hole(demo *d)
 	int rc;
 
 	step(5, "blackhole submits a job, then never answers its progress "
-		"callbacks. The server gives each callback 1 s and cuts the "
-		"peer off after 2 expire; no server thread waits meanwhile.");
+		"callbacks.\n      The server gives each callback 1 s and cuts "
+		"the peer off after 2\n      expire; no server thread waits for "
+		"it meanwhile.");
 	st = client_open(&d->hole, "blackhole", false, d->dir, d->ep);
 	if (st != TETHER_OK)
 		return failed("blackhole cannot connect: %s",
@@ -403,8 +407,9 @@ static int act_audit(demo *d)
 {
 	audit_counts a;
 
-	step(6, "What the audit trail recorded (each record above is one "
-		"JSON line).");
+	step(6, "What the audit trail recorded (each \"audit\" line above "
+		"is one JSON\n      record; absent fields left out, --audit-full "
+		"shows them).");
 	jobs_server_audit_counts(d->srv, &a);
 	say("    %u records: %u calls, %u callbacks, %u denial(s), %u "
 	    "connection closes",
@@ -433,10 +438,12 @@ static int act_setup(demo *d)
 	    "localhost),\n    clients spiffe://demo.tether/{alice,mallory,"
 	    "blackhole}", d->dir);
 	step(2, "Starting the jobs server: TLS 1.3, client certificates "
-		"required, this policy (first match wins):");
+		"required, and\n      this authorization policy (first match "
+		"wins, unmatched calls denied):");
 	say("%s", policy_text);
 	st = jobs_server_start(d->dir, policy_text, CB_DEADLINE_MS,
-			       MAX_EXPIRIES, &d->srv, d->ep, sizeof d->ep);
+			       MAX_EXPIRIES, d->audit_full, &d->srv, d->ep,
+			       sizeof d->ep);
 	if (st != TETHER_OK)
 		return failed("server: %s (%s)", tether_strerror(st),
 			      tether_status_name(st));
@@ -447,12 +454,23 @@ static int act_setup(demo *d)
 int main(int argc, char **argv)
 {
 	static demo d;
-	bool keep = argc > 1 && strcmp(argv[1], "--keep") == 0;
 	int rc;
 
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--keep") == 0)
+			d.keep = true;
+		else if (strcmp(argv[i], "--audit-full") == 0)
+			d.audit_full = true;
+		else {
+			fprintf(stderr, "usage: tether-showcase [--keep] "
+					"[--audit-full]\n");
+			return 2;
+		}
+	}
 	t_start = now_ms();
-	say("tether showcase: a jobs service with callbacks over mutual TLS, "
-	    "an authorization\npolicy, audit records and a black-hole client.");
+	say("tether showcase: a jobs service with progress callbacks over "
+	    "mutual TLS,\nan authorization policy, audit records, and a "
+	    "black-hole client.");
 	rc = act_setup(&d);
 	if (rc == 0)
 		rc = act_callbacks(&d);
@@ -464,7 +482,7 @@ int main(int argc, char **argv)
 		rc = act_audit(&d);
 	client_close(&d.alice);
 	jobs_server_free(d.srv);
-	if (d.dir[0] != '\0' && !keep)
+	if (d.dir[0] != '\0' && !d.keep)
 		remove_certs(d.dir);
 	if (rc == 0)
 		say("\nDEMO OK in %.1f s", (double)(now_ms() - t_start) / 1000.0);

@@ -9,6 +9,7 @@
 
 #include <tether/tether.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* printf-like, one whole line under the terminal mutex. */
@@ -26,11 +27,14 @@ typedef struct jobs_server jobs_server;
 
 /* Starts the jobs server on tls://127.0.0.1:0 with the certificates of dir
  * (ca.crt, server.crt, server.key), the policy text, audit records printed
- * through say(), callbacks with a deadline of cb_deadline_ms and a cut-off
- * after max_expiries expiries in a row. Writes the endpoint into ep. */
+ * through say() (whole if audit_full, else without absent fields),
+ * callbacks with a deadline of cb_deadline_ms and a cut-off after
+ * max_expiries expiries in a row. Writes the endpoint into ep. *out is set
+ * even on failure: free it with jobs_server_free(). */
 tether_status jobs_server_start(const char *dir, const char *policy_text,
 				uint32_t cb_deadline_ms, uint32_t max_expiries,
-				jobs_server **out, char *ep, size_t cap);
+				bool audit_full, jobs_server **out, char *ep,
+				size_t cap);
 /* Stops and frees; s may be NULL. */
 void jobs_server_free(jobs_server *s);
 /* Counters of the server, and of its audit records. */

@@ -29,7 +29,11 @@ fail() {
 
 # start_server CMD...: sets SERVER_PID and EP (bounded wait, 10 s).
 start_server() {
-	"$@" >"$WORK/server.out" 2>&1 &
+	# A fresh file: the background redirection may not have truncated
+	# an old one by the time it is first read.
+	rm -f "$WORK/server.out"
+	: >"$WORK/server.out"
+	"$@" >>"$WORK/server.out" 2>&1 &
 	SERVER_PID=$!
 	for _ in $(seq 100); do
 		EP=$(awk '/^listening /{print $2; exit}' "$WORK/server.out")
@@ -40,10 +44,21 @@ start_server() {
 	fail "server did not print 'listening ENDPOINT' within 10 s"
 }
 
+# stop_server [any]: SIGTERM, then the server must exit 0 (a tether server
+# stops gracefully) unless "any" is given (libtirpc's dies of the signal),
+# and must not have printed a sanitizer report.
 stop_server() {
-	kill "$SERVER_PID" 2>/dev/null
-	wait "$SERVER_PID" 2>/dev/null
+	local pid=$SERVER_PID rc
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rc=$?
 	SERVER_PID=
+	if [ "${1:-}" != any ] && [ "$rc" -ne 0 ]; then
+		fail "server exited with status $rc after SIGTERM"
+	fi
+	if grep -Eq 'Sanitizer|runtime error' "$WORK/server.out"; then
+		fail "sanitizer report from the server"
+	fi
 }
 
 # run_client CMD...: runs it (bounded), fails on a non-zero exit.
@@ -68,6 +83,7 @@ echo)
 	start_server "$BIN/echo/echo-server" "unix:$WORK/echo.sock"
 	run_client "$BIN/echo/echo-client" "$EP" "over a unix socket"
 	expect '^echo: over a unix socket$'
+	stop_server
 	;;
 calc)
 	start_server "$BIN/calc/calc-server"
@@ -80,6 +96,7 @@ calc)
 	A=$((RANDOM % 1000 + 1)) B=$((RANDOM % 1000 + 1))
 	run_client "$BIN/calc/calc-client" "$EP" "$A" x "$B"
 	expect "^$A x $B = $((A * B))\$"
+	stop_server
 	;;
 local)
 	ME=$(id -u)
@@ -95,6 +112,7 @@ local)
 	run_client "$BIN/local/local-client" "$EP"
 	expect "^server sees me as: uid=$ME "
 	expect '^READ_SECRET: .*\(E_DENIED\)$'
+	stop_server
 	;;
 tirpc-client)
 	start_server "$BIN/tirpc-client/greet-tirpc-server"
@@ -103,6 +121,7 @@ tirpc-client)
 	expect '^COUNT: 1 greeting\(s\) served$'
 	run_client "$BIN/tirpc-client/greet-client" "$EP" grace
 	expect '^COUNT: 2 greeting\(s\) served$'
+	stop_server any
 	;;
 *)
 	fail "unknown example"
