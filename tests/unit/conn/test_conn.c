@@ -251,7 +251,10 @@ static void test_error_replies(void **state)
 	    {TETHER_E_PROC_UNAVAIL, 0, 0},
 	    {TETHER_E_GARBAGE_ARGS, 0, 0},
 	    {TETHER_E_SYSTEM_ERR, 0, 0},
-	    {TETHER_E_AUTH_REJECTED, TT_AUTH_TOOWEAK, 0},
+	    /* AUTH_TOOWEAK comes back as TETHER_E_DENIED (policy denial). */
+	    {TETHER_E_AUTH_REJECTED, TT_AUTH_BADCRED, 0},
+	    /* SYSTEM_ERR with tether's rate verifier (docs/protocol.md). */
+	    {TETHER_E_RATE_LIMITED, 1000, 0},
 	    {TETHER_E_RPC_MISMATCH, 2, 2},
 	    {TETHER_E_INVAL, 0, 0}, /* anything else: SYSTEM_ERR */
 	};
@@ -281,7 +284,7 @@ static void test_error_replies(void **state)
 			assert_int_equal(ev.reply.high, cases[i].b);
 		}
 		if (want == TETHER_E_AUTH_REJECTED)
-			assert_int_equal(ev.reply.auth_stat, TT_AUTH_TOOWEAK);
+			assert_int_equal(ev.reply.auth_stat, TT_AUTH_BADCRED);
 	}
 	pair_free(&p);
 }

@@ -395,6 +395,19 @@ static void test_reply_status(void **state)
 	assert_int_equal(tt_rpc_reply_status(&r), TETHER_E_BAD_REPLY);
 	r = (tt_reply_hdr){.stat = TT_REPLY_ACCEPTED, .accept_stat = 42};
 	assert_int_equal(tt_rpc_reply_status(&r), TETHER_E_BAD_REPLY);
+	/* Policy denial: AUTH_ERROR / AUTH_TOOWEAK. */
+	r = (tt_reply_hdr){.stat = TT_REPLY_DENIED,
+			   .reject_stat = TT_AUTH_ERROR,
+			   .auth_stat = TT_AUTH_TOOWEAK};
+	assert_int_equal(tt_rpc_reply_status(&r), TETHER_E_DENIED);
+	/* Rate limit: SYSTEM_ERR with tether's verifier; without it a plain
+	 * SYSTEM_ERR. */
+	r = (tt_reply_hdr){.stat = TT_REPLY_ACCEPTED,
+			   .accept_stat = TT_SYSTEM_ERR};
+	r.verf.flavor = TT_AUTH_TETHER_RATE;
+	assert_int_equal(tt_rpc_reply_status(&r), TETHER_E_RATE_LIMITED);
+	r.verf.flavor = TT_AUTH_NONE;
+	assert_int_equal(tt_rpc_reply_status(&r), TETHER_E_SYSTEM_ERR);
 }
 
 static void test_auth_sys_roundtrip(void **state)
