@@ -84,17 +84,19 @@ static void step(int n, const char *what)
 static const char *const cert_files[] = {
     "ca.crt",	   "ca.key",	  "server.crt",	   "server.key",
     "alice.crt",   "alice.key",	  "mallory.crt",   "mallory.key",
-    "blackhole.crt", "blackhole.key"};
+    "blackhole.crt", "blackhole.key", "eve-ca.crt",    "eve-ca.key",
+    "eve.crt",	     "eve.key"};
 
-static tether_status issue(const char *dir, const char *name, const char *uri,
-			   unsigned usage)
+/* Issues NAME.crt/NAME.key signed by CA.crt/CA.key, all in dir. */
+static tether_status issue_by(const char *dir, const char *ca_name,
+			      const char *name, const char *uri, unsigned usage)
 {
 	char ca[512], cakey[512], crt[512], key[512];
 	tether_cert_opts *o = NULL;
 	tether_status st = tether_cert_opts_new(&o);
 
-	snprintf(ca, sizeof ca, "%s/ca.crt", dir);
-	snprintf(cakey, sizeof cakey, "%s/ca.key", dir);
+	snprintf(ca, sizeof ca, "%s/%s.crt", dir, ca_name);
+	snprintf(cakey, sizeof cakey, "%s/%s.key", dir, ca_name);
 	snprintf(crt, sizeof crt, "%s/%s.crt", dir, name);
 	snprintf(key, sizeof key, "%s/%s.key", dir, name);
 	if (st == TETHER_OK)
@@ -115,19 +117,33 @@ static tether_status issue(const char *dir, const char *name, const char *uri,
 	return st;
 }
 
-static tether_status make_certs(const char *dir)
+static tether_status issue(const char *dir, const char *name, const char *uri,
+			   unsigned usage)
+{
+	return issue_by(dir, "ca", name, uri, usage);
+}
+
+/* A CA named CN, written to dir/NAME.crt and dir/NAME.key. */
+static tether_status make_ca(const char *dir, const char *name, const char *cn)
 {
 	char ca[512], cakey[512];
 	tether_cert_opts *o = NULL;
 	tether_status st = tether_cert_opts_new(&o);
 
-	snprintf(ca, sizeof ca, "%s/ca.crt", dir);
-	snprintf(cakey, sizeof cakey, "%s/ca.key", dir);
+	snprintf(ca, sizeof ca, "%s/%s.crt", dir, name);
+	snprintf(cakey, sizeof cakey, "%s/%s.key", dir, name);
 	if (st == TETHER_OK)
-		st = tether_cert_opts_set_common_name(o, "tether demo CA");
+		st = tether_cert_opts_set_common_name(o, cn);
 	if (st == TETHER_OK)
 		st = tether_certs_make_ca(o, ca, cakey);
 	tether_cert_opts_free(o);
+	return st;
+}
+
+static tether_status make_certs(const char *dir)
+{
+	tether_status st = make_ca(dir, "ca", "tether demo CA");
+
 	if (st == TETHER_OK)
 		st = issue(dir, "server", NULL, TETHER_CERT_SERVER);
 	if (st == TETHER_OK)
@@ -139,6 +155,12 @@ static tether_status make_certs(const char *dir)
 	if (st == TETHER_OK)
 		st = issue(dir, "blackhole", "spiffe://demo.tether/blackhole",
 			   TETHER_CERT_CLIENT);
+	/* eve brings her own CA, which the server does not trust. */
+	if (st == TETHER_OK)
+		st = make_ca(dir, "eve-ca", "eve's own CA");
+	if (st == TETHER_OK)
+		st = issue_by(dir, "eve-ca", "eve", "spiffe://demo.tether/alice",
+			      TETHER_CERT_CLIENT);
 	return st;
 }
 
@@ -297,13 +319,44 @@ static int act_callbacks(demo *d)
 	return good_job(d, "resize-photos", 4);
 }
 
+/* eve's certificate claims to be alice but is signed by eve's own CA:
+ * the server's TLS verification refuses it during the handshake. The
+ * client only sees the handshake fail (TLS 1.3 sends the server's
+ * verdict after the client's Finished), so any failure to connect or to
+ * call counts; a successful SUBMIT does not. */
+static int act_impostor(demo *d)
+{
+	client eve = {0};
+	job_report r;
+	tether_status st;
+
+	say("    eve       presents a certificate for spiffe://demo.tether/"
+	    "alice signed by her own CA");
+	/* eve.crt/eve.key, and our CA to verify the server with. */
+	st = client_open(&eve, "eve", true, d->dir, d->ep);
+	if (st == TETHER_OK)
+		st = submit(&eve, "steal-photos", 1, &r);
+	client_close(&eve);
+	say("    eve       <- %s (%s)", tether_strerror(st),
+	    tether_status_name(st));
+	if (st == TETHER_OK)
+		return failed("the server accepted a certificate from an "
+			      "unknown CA");
+	if (atomic_load(&eve.progress_seen) != 0)
+		return failed("eve's job ran");
+	say("    refused by mutual TLS: no call from eve reached the service");
+	return 0;
+}
+
 static int act_denied(demo *d)
 {
 	job_report r;
 	tether_status st;
 
-	step(4, "mallory has a valid certificate from the same CA, but the "
-		"policy does\n      not let her SUBMIT.");
+	step(4, "eve forges an identity; mallory has a real one, but the policy "
+		"does not\n      let her SUBMIT.");
+	if (act_impostor(d) != 0)
+		return 1;
 	st = client_open(&d->mallory, "mallory", true, d->dir, d->ep);
 	if (st != TETHER_OK)
 		return failed("mallory cannot even connect: %s (%s)",
@@ -405,6 +458,7 @@ static int act_black_hole(demo *d)
 
 static int act_audit(demo *d)
 {
+	tether_server_counters c;
 	audit_counts a;
 
 	step(6, "What the audit trail recorded (each \"audit\" line above "
@@ -416,6 +470,15 @@ static int act_audit(demo *d)
 	    a.records, a.calls, a.callbacks, a.denials, a.conn_closes);
 	if (a.denials < 1)
 		return failed("no denial record for mallory");
+	if (jobs_server_stats(d->srv, &c) != TETHER_OK)
+		return failed("server stats");
+	say("    server counters: %llu connections accepted, %llu refused at "
+	    "the TLS handshake,\n    %llu cut off as unresponsive",
+	    (unsigned long long)c.accepted,
+	    (unsigned long long)c.closed_handshake,
+	    (unsigned long long)c.closed_unresponsive);
+	if (c.closed_handshake < 1)
+		return failed("eve's refused handshake was not counted");
 	if (a.calls < 3 || a.callbacks < 9)
 		return failed("expected at least 3 call records and 9 callback "
 			      "records");
@@ -436,7 +499,8 @@ static int act_setup(demo *d)
 		return failed("certificates: %s", tether_strerror(st));
 	say("    in %s: CA \"tether demo CA\", server (127.0.0.1, "
 	    "localhost),\n    clients spiffe://demo.tether/{alice,mallory,"
-	    "blackhole}", d->dir);
+	    "blackhole};\n    and eve's own CA, which the server does not "
+	    "trust", d->dir);
 	step(2, "Starting the jobs server: TLS 1.3, client certificates "
 		"required, and\n      this authorization policy (first match "
 		"wins, unmatched calls denied):");
