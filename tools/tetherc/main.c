@@ -182,7 +182,7 @@ static int run(tc_ctx *c, const opts *o)
 		     write_file(o->out, base, ".c", &src);
 	if (ok && rc == 0 && o->depfile != NULL)
 		rc = write_depfile(c, o, base);
-	else
+	if (!ok)
 		fputs(c->err.s ? c->err.s : "tetherc: failed\n", stderr);
 	tc_buf_free(&h);
 	tc_buf_free(&src);
