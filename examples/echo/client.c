@@ -33,19 +33,23 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (int i = 2; i < argc && rc == 0; i++) {
-		char *reply = NULL;
+		echo_bytes in = {(uint32_t)strlen(argv[i]), argv[i]};
+		echo_bytes out = {0, NULL};
 
 		/* Deadline 0: the client's default (30 s). */
-		st = echo_1(c, &argv[i], &reply, arena, 0);
+		st = echo_1(c, &in, &out, arena, 0);
 		if (st != TETHER_OK) {
 			fprintf(stderr, "echo-client: ECHO: %s (%s)\n",
 				tether_strerror(st), tether_status_name(st));
 			rc = 1;
-		} else if (strcmp(reply, argv[i]) != 0) {
+		} else if (out.echo_bytes_len != in.echo_bytes_len ||
+			   memcmp(out.echo_bytes_val, in.echo_bytes_val,
+				  in.echo_bytes_len) != 0) {
 			fprintf(stderr, "echo-client: reply differs\n");
 			rc = 1;
 		} else {
-			printf("echo: %s\n", reply);
+			printf("echo: %.*s\n", (int)out.echo_bytes_len,
+			       out.echo_bytes_val);
 		}
 		tether_arena_reset(arena);
 	}

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * server.c - the quick-start echo server: serves ECHO_EXAMPLE_PROG
- * (echo.x) on one endpoint until Ctrl-C.
+ * server.c - the quick-start echo server: serves ECHO_PROG (echo.x) on one
+ * endpoint until Ctrl-C.
+ *
+ *   echo-server [ENDPOINT]     default tcp://127.0.0.1:0 (a free port)
  */
 #include "echo.h"
 
@@ -12,15 +14,15 @@
 
 /* ECHO: the argument lives in the call's arena until the reply is sent,
  * so the reply can point at it. */
-static tether_status echo_h(tether_call_ctx *ctx, char *const *argp,
-			    char **resp)
+static tether_status echo_h(tether_call_ctx *ctx, const echo_bytes *argp,
+			    echo_bytes *resp)
 {
 	(void)ctx;
 	*resp = *argp;
 	return TETHER_OK;
 }
 
-static const echo_example_prog_1_handlers handlers = {.echo = echo_h};
+static const echo_prog_1_handlers handlers = {.echo = echo_h};
 
 static int fail(const char *what, tether_status st)
 {
@@ -47,7 +49,7 @@ int main(int argc, char **argv)
 	st = tether_server_new(NULL, &s);
 	if (st != TETHER_OK)
 		return fail("server", st);
-	st = echo_example_prog_1_register(s, &handlers, NULL);
+	st = echo_prog_1_register(s, &handlers, NULL);
 	if (st == TETHER_OK)
 		st = tether_server_listen(s, endpoint);
 	if (st == TETHER_OK)
