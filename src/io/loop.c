@@ -28,7 +28,40 @@ struct tt_io_loop {
 	uv_thread_t thread;
 	uv_thread_t runner; /* valid while running */
 	uint8_t *scratch;   /* TT_IO_SCRATCH bytes, allocated on first use */
+	uv_timer_t lag;	    /* fires every LAG_PERIOD_MS: measures lateness */
+	uint64_t lag_due_ns;
+	atomic_uint_least64_t lag_max_us; /* worst lateness seen */
 };
+
+enum { LAG_PERIOD_MS = 50 };
+
+/* A timer that should fire every LAG_PERIOD_MS: how late it fires is how
+ * long the loop was kept from polling (a handler or a driver blocking it).
+ * Unreferenced: it never keeps the loop alive. */
+static void on_lag(uv_timer_t *t)
+{
+	tt_io_loop *l = t->data;
+	uint64_t now = uv_hrtime(), late;
+
+	if (l->lag_due_ns != 0 && now > l->lag_due_ns) {
+		late = (now - l->lag_due_ns) / 1000u;
+		if (late > atomic_load(&l->lag_max_us))
+			atomic_store(&l->lag_max_us, late);
+	}
+	l->lag_due_ns = now + (uint64_t)LAG_PERIOD_MS * 1000000u;
+}
+
+uint64_t tt_io_loop_lag_max_us(tt_io_loop *l)
+{
+	return atomic_load(&l->lag_max_us);
+}
+
+static void close_handles(tt_io_loop *l)
+{
+	l->closed = true;
+	uv_close((uv_handle_t *)&l->wake, NULL);
+	uv_close((uv_handle_t *)&l->lag, NULL);
+}
 
 static task *take_all(tt_io_loop *l)
 {
@@ -62,10 +95,8 @@ static void on_wake(uv_async_t *a)
 	uv_mutex_lock(&l->mu);
 	stop = l->stopping && l->head == NULL;
 	uv_mutex_unlock(&l->mu);
-	if (stop && !l->closed) {
-		l->closed = true;
-		uv_close((uv_handle_t *)&l->wake, NULL);
-	}
+	if (stop && !l->closed)
+		close_handles(l);
 }
 
 tether_status tt_io_loop_new(tt_io_loop **out)
@@ -85,6 +116,10 @@ tether_status tt_io_loop_new(tt_io_loop **out)
 	}
 	l->wake.data = l;
 	l->uv.data = l;
+	uv_timer_init(&l->uv, &l->lag);
+	l->lag.data = l;
+	uv_timer_start(&l->lag, on_lag, LAG_PERIOD_MS, LAG_PERIOD_MS);
+	uv_unref((uv_handle_t *)&l->lag);
 	*out = l;
 	return TETHER_OK;
 }
@@ -172,9 +207,8 @@ void tt_io_loop_free(tt_io_loop *l)
 	if (l == NULL)
 		return;
 	if (!l->closed) {
-		/* Never ran to its stop: close the wake handle ourselves. */
-		l->closed = true;
-		uv_close((uv_handle_t *)&l->wake, NULL);
+		/* Never ran to its stop: close the handles ourselves. */
+		close_handles(l);
 		uv_run(&l->uv, UV_RUN_NOWAIT);
 	}
 	run_tasks(l);

@@ -42,6 +42,11 @@ uint8_t *tt_io_loop_scratch(tt_io_loop *l);
 /* True when the caller is this loop's thread (while it runs). */
 bool tt_io_loop_on_thread(tt_io_loop *l);
 
+/* The worst lateness of the loop's 50 ms heartbeat timer since it was
+ * created, in microseconds: how long the loop thread was ever kept from
+ * polling (a blocking handler, a long pass). Any thread. */
+uint64_t tt_io_loop_lag_max_us(tt_io_loop *l);
+
 /* Asks the loop to stop: queued tasks still run, then its own handle
  * closes; the loop returns once its users closed their handles too. Any
  * thread; idempotent. */

@@ -98,6 +98,16 @@ static void assert_mem_bounded(fixture *f, size_t budget)
 			 peak, peak - f->mem0, budget);
 }
 
+/* No I/O thread was kept from polling for long (the loops' heartbeat
+ * timers fired on time, within a generous bound for loaded CI machines). */
+static void assert_loops_free(fixture *f)
+{
+	uint64_t lag = stats(f).loop_lag_max_us;
+	if (lag > 1000000u)
+		fail_msg("an I/O loop was blocked for %llu us",
+			 (unsigned long long)lag);
+}
+
 /* Serves the good client for ms while fds are read and discarded; returns
  * how many of fds reached EOF. */
 static int serve_while(fixture *f, int *fds, int n, unsigned ms)
@@ -160,6 +170,7 @@ static void test_black_hole_peers(void **state)
 	/* 4 expiries x 300 ms: each is cut off after about 1.2 s. */
 	assert_int_equal(serve_while(&f, fds, N, 5000), N);
 	assert_int_equal(stats(&f).closed_unresponsive, N);
+	assert_loops_free(&f);
 	assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
 	assert_mem_bounded(&f, MEM_BUDGET);
 	close_all(fds, N);
@@ -533,6 +544,7 @@ static void test_call_flood(void **state)
 	/* RFC 5531 §9: mark, xid, REPLY, MSG_ACCEPTED, verf (8), SUCCESS,
 	 * then the 8 bytes of results = 36 bytes per reply. */
 	assert_int_equal(got, (size_t)N * 36);
+	assert_loops_free(&f);
 	assert_mem_bounded(&f, MEM_BUDGET);
 	close(fd);
 	free(out);
@@ -570,6 +582,7 @@ static void test_abandoned_calls(void **state)
 		worst = us > worst ? us : worst;
 	}
 	assert_true(worst < 1000000); /* the loop threads never waited */
+	assert_loops_free(&f);
 	for (int i = 0; i < 500 && (stats(&f).call_memory != 0 ||
 				    tether_server_connections(f.s) != 1);
 	     i++)
