@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,6 +225,60 @@ long adv_cpu_ticks(int pid)
 				&ut, &st) != 2)
 		return -1;
 	return ut + st;
+}
+
+/* ---- audit --------------------------------------------------------------- */
+
+enum { MAX_LIMITS = 16 };
+
+static pthread_mutex_t g_aud_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char name[40];
+	unsigned n;
+} g_limits[MAX_LIMITS];
+
+static void on_audit(const tether_audit_record *r, void *ud)
+{
+	(void)ud;
+	if (r->event != TETHER_AUDIT_LIMIT || r->limit == NULL)
+		return;
+	pthread_mutex_lock(&g_aud_mu);
+	for (int i = 0; i < MAX_LIMITS; i++) {
+		if (g_limits[i].name[0] == 0)
+			snprintf(g_limits[i].name, sizeof g_limits[i].name,
+				 "%s", r->limit);
+		if (strcmp(g_limits[i].name, r->limit) == 0) {
+			g_limits[i].n++;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&g_aud_mu);
+}
+
+tether_audit_sink *adv_audit_sink(void)
+{
+	tether_audit_sink *s = NULL;
+	if (tether_audit_sink_new_callback(on_audit, NULL, &s) != TETHER_OK)
+		return NULL;
+	return s;
+}
+
+unsigned adv_audit_limits(const char *limit)
+{
+	unsigned n = 0;
+	pthread_mutex_lock(&g_aud_mu);
+	for (int i = 0; i < MAX_LIMITS; i++)
+		if (strcmp(g_limits[i].name, limit) == 0)
+			n = g_limits[i].n;
+	pthread_mutex_unlock(&g_aud_mu);
+	return n;
+}
+
+void adv_audit_reset(void)
+{
+	pthread_mutex_lock(&g_aud_mu);
+	memset(g_limits, 0, sizeof g_limits);
+	pthread_mutex_unlock(&g_aud_mu);
 }
 
 /* ---- the test program's handlers ---------------------------------------- */

@@ -51,6 +51,12 @@ extern const tp_cb_handlers adv_cb_handlers;
  * latency in microseconds in *us (may be NULL). */
 int adv_probe(tether_client *c, uint64_t *us);
 
+/* An audit sink (callback) that counts LIMIT records by limit name
+ * ("callback_expiries", "record_timeout", ...); thread-safe. */
+tether_audit_sink *adv_audit_sink(void);
+unsigned adv_audit_limits(const char *limit);
+void adv_audit_reset(void);
+
 /* CPU time (user + system) of process pid in clock ticks, or -1. */
 long adv_cpu_ticks(int pid);
 

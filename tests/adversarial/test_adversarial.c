@@ -8,7 +8,7 @@
  * with XIDs never issued, RPC version 3. Every case asserts that a
  * well-behaved client keeps being served, that the memory the library holds
  * stays under a budget, that nothing crashes and that the limit hit is
- * counted (tether_server_stats).
+ * counted (tether_server_stats) and audited (a LIMIT record).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -38,6 +38,7 @@ typedef struct fixture {
 	char ep[128];
 	uint16_t port;
 	tether_client *good;
+	tether_audit_sink *audit;
 	size_t mem0;
 } fixture;
 
@@ -54,6 +55,11 @@ static tether_server_opts *opts_base(void)
 static void up(fixture *f, tether_server_opts *o)
 {
 	memset(f, 0, sizeof *f);
+	/* Every limit hit must be audited (DESIGN §1). */
+	f->audit = adv_audit_sink();
+	assert_non_null(f->audit);
+	adv_audit_reset();
+	tether_server_opts_set_audit(o, f->audit);
 	assert_int_equal(tether_server_new(o, &f->s), TETHER_OK);
 	tether_server_opts_free(o);
 	assert_int_equal(
@@ -79,6 +85,7 @@ static void down(fixture *f)
 {
 	tether_client_free(f->good);
 	tether_server_free(f->s);
+	tether_audit_sink_free(f->audit);
 }
 
 static tether_server_counters stats(fixture *f)
@@ -170,6 +177,7 @@ static void test_black_hole_peers(void **state)
 	/* 4 expiries x 300 ms: each is cut off after about 1.2 s. */
 	assert_int_equal(serve_while(&f, fds, N, 5000), N);
 	assert_int_equal(stats(&f).closed_unresponsive, N);
+	assert_int_equal(adv_audit_limits("callback_expiries"), N);
 	assert_loops_free(&f);
 	assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
 	assert_mem_bounded(&f, MEM_BUDGET);
@@ -209,6 +217,7 @@ static void test_slowloris(void **state)
 		assert_true(adv_wait_eof(fds[i], 2000));
 	assert_true(adv_now_ms() - t0 < 6000);
 	assert_int_equal(stats(&f).closed_malformed, N);
+	assert_int_equal(adv_audit_limits("record_timeout"), N);
 	assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
 	assert_mem_bounded(&f, MEM_BUDGET);
 	close_all(fds, N);
@@ -243,6 +252,9 @@ static void test_half_open(void **state)
 	k = stats(&f);
 	assert_int_equal(k.closed_idle + k.closed_malformed, N);
 	assert_true(k.closed_idle >= N / 2);
+	assert_int_equal(adv_audit_limits("idle_timeout"), k.closed_idle);
+	assert_int_equal(adv_audit_limits("record_timeout"),
+			 k.closed_malformed);
 	assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
 	close_all(fds, N);
 	down(&f);
@@ -274,6 +286,7 @@ static void test_connection_flood(void **state)
 	assert_int_equal(refused, N - 63);
 	k = stats(&f);
 	assert_int_equal(k.refused_source, N - 63);
+	assert_int_equal(adv_audit_limits("connections_per_source"), N - 63);
 	assert_int_equal(k.open, 64);
 	assert_mem_bounded(&f, MEM_BUDGET);
 	close_all(fds, N);
@@ -445,6 +458,7 @@ static void test_length_prefixes(void **state)
 		assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
 	}
 	assert_int_equal(stats(&f).closed_malformed, 3);
+	assert_int_equal(adv_audit_limits("record_size"), 3);
 	/* Nothing near the claimed sizes was ever allocated. */
 	assert_mem_bounded(&f, 1u << 20);
 	down(&f);
@@ -482,6 +496,7 @@ static void test_tiny_fragments(void **state)
 	assert_true(adv_wait_eof(fd, 3000));
 	assert_true(sent < (size_t)N * 5 || stats(&f).closed_malformed == 1);
 	assert_int_equal(stats(&f).closed_malformed, 1);
+	assert_int_equal(adv_audit_limits("record_size"), 1);
 	assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
 	assert_mem_bounded(&f, 1u << 20);
 	close(fd);
