@@ -294,6 +294,10 @@ unset multiplot
 GP
 fi
 
+# Hand-written sections after this marker line (the abuse benchmark's, see
+# docs/abuse.md) survive regeneration.
+KEEP=$(sed -n '/^<!-- kept by scripts\/bench.sh -->$/,$p' "$OUT" 2>/dev/null || true)
+
 cat >"$OUT" <<MD
 # Performance
 
@@ -359,4 +363,7 @@ $PLOT_NOTE
   sent anything and once for connections that each made one NULL call
   (ECHO_PROG procedure 0) first, so buffers allocated on first use count.
 MD
+if [ -n "$KEEP" ]; then
+	printf '\n%s\n' "$KEEP" >>"$OUT"
+fi
 log "wrote $OUT"
