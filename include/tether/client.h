@@ -95,6 +95,32 @@ TETHER_API TETHER_WUR tether_status tether_client_poll(tether_client *c,
 TETHER_API const tether_peer_identity *
 tether_client_peer_identity(tether_client *c);
 
+/* ---- the peer's control program (docs/protocol.md) ---------------------- */
+
+/* Feature bits a tether server announces (CAPABILITIES). */
+#define TETHER_FEATURE_CANCEL 1u     /* tether_client_cancel() works */
+#define TETHER_FEATURE_REFLECTION 2u /* LIST / DESCRIBE */
+#define TETHER_FEATURE_STATS 4u	     /* STATS (administrators) */
+#define TETHER_FEATURE_RATE_VERF 8u  /* rate limits say so (E_RATE_LIMITED) */
+#define TETHER_FEATURE_CALLBACKS 16u /* the server may call back */
+
+/* Asks the server what it supports, with one call of the control
+ * program's CAPABILITIES (deadline 0: the client's default). A plain ONC
+ * RPC server answers PROG_UNAVAIL: then *features is 0 and the status
+ * TETHER_OK (carry on in plain ONC RPC). Other failures as tether_call(). */
+TETHER_API TETHER_WUR tether_status
+tether_client_peer_features(tether_client *c, uint32_t *features);
+
+/* Asks the server to cancel this connection's call xid (the control
+ * program's CANCEL): its handler sees tether_ctx_cancelled() and the call
+ * completes with TETHER_E_CANCELLED whatever the handler answers.
+ * TETHER_OK (the server still had it), TETHER_E_NOT_FOUND (already
+ * answered or never seen), TETHER_E_PROG_UNAVAIL (a plain peer), or a
+ * failure of the call. The XID is the one the server handler reads with
+ * tether_ctx_xid(). */
+TETHER_API TETHER_WUR tether_status tether_client_cancel(tether_client *c,
+							 uint32_t xid);
+
 /* TETHER_OK while the connection is usable, else why it ended. */
 TETHER_API tether_status tether_client_status(tether_client *c);
 

@@ -116,7 +116,11 @@ static tether_status make_xport(tether_client *c, const tt_endpoint *ep)
 	TT_TRY(tt_tls_ctx_new(c->o.tls, &ctx, NULL, 0));
 	memset(&sec, 0, sizeof sec);
 	sec.tls = ctx;
-	sec.peer_name = ep->host; /* verified like HTTPS: the name dialed */
+	/* The configured expected peer if any (tls.h), else verified like
+	 * HTTPS: the name dialed. */
+	sec.peer_name = tt_tls_ctx_expected_peer(ctx) != NULL
+			    ? tt_tls_ctx_expected_peer(ctx)
+			    : ep->host;
 	sec.handshake_timeout_ms =
 	    tether_tls_config_handshake_timeout_ms(c->o.tls);
 	st = tt_io_xport_init(&c->x, c->fd, c->conn.eng, &sec, tt_io_now_ms());

@@ -262,6 +262,7 @@ TETHER_WUR tether_status tt_conn_reply_bytes(tt_conn *c, uint64_t call_id,
  *   TETHER_E_AUTH_REJECTED: MSG_DENIED AUTH_ERROR, auth_stat = a;
  *   TETHER_E_RATE_LIMITED: MSG_ACCEPTED SYSTEM_ERR with the verifier
  *       TT_AUTH_TETHER_RATE, body = retry-after ms a (docs/protocol.md);
+ *   TETHER_E_CANCELLED: MSG_ACCEPTED SYSTEM_ERR with TT_AUTH_TETHER_CANCEL;
  *   any other status: MSG_ACCEPTED SYSTEM_ERR.
  * Returns as tt_conn_reply().
  */

@@ -172,6 +172,11 @@ tether_status tt_conn__queue_error(tt_conn *c, uint32_t xid, tether_status st,
 		r.hdr.verf.flavor = TT_AUTH_TETHER_RATE;
 		r.hdr.verf.body = retry, r.hdr.verf.len = 4;
 		break;
+	case TETHER_E_CANCELLED:
+		/* docs/protocol.md: the peer cancelled this call (CANCEL). */
+		r.hdr.accept_stat = TT_SYSTEM_ERR;
+		r.hdr.verf.flavor = TT_AUTH_TETHER_CANCEL;
+		break;
 	case TETHER_E_PROG_UNAVAIL:
 		r.hdr.accept_stat = TT_PROG_UNAVAIL;
 		break;

@@ -249,6 +249,9 @@ tether_status tt_rpc_reply_status(const tt_reply_hdr *r)
 	if (r->stat == TT_REPLY_ACCEPTED && r->accept_stat == TT_SYSTEM_ERR &&
 	    r->verf.flavor == TT_AUTH_TETHER_RATE)
 		return TETHER_E_RATE_LIMITED;
+	if (r->stat == TT_REPLY_ACCEPTED && r->accept_stat == TT_SYSTEM_ERR &&
+	    r->verf.flavor == TT_AUTH_TETHER_CANCEL)
+		return TETHER_E_CANCELLED;
 	if (r->stat == TT_REPLY_ACCEPTED)
 		return accepted_status(r->accept_stat);
 	if (r->stat != TT_REPLY_DENIED)

@@ -66,7 +66,9 @@ enum {
 	/* tether's verifier on a MSG_ACCEPTED / SYSTEM_ERR reply that means
 	 * "rate limited" (docs/protocol.md); body: retry-after ms (uint).
 	 * Unregistered: far above the IANA blocks (0..400000). */
-	TT_AUTH_TETHER_RATE = 0x74745201
+	TT_AUTH_TETHER_RATE = 0x74745201,
+	/* The same for "the caller cancelled this call" (control CANCEL). */
+	TT_AUTH_TETHER_CANCEL = 0x74745202
 };
 
 /* RFC 5531 §8.2 opaque_auth. body is BORROWED: after tt_rpc_decode it

@@ -223,6 +223,7 @@ static tether_status wire_error(tether_status st)
 	case TETHER_E_PROG_UNAVAIL:
 	case TETHER_E_PROC_UNAVAIL:
 	case TETHER_E_GARBAGE_ARGS:
+	case TETHER_E_CANCELLED: /* SYSTEM_ERR + the cancel verifier */
 		return st;
 	default:
 		return TETHER_E_SYSTEM_ERR;
@@ -352,6 +353,11 @@ static bool bad_cred(const tether_conn *c, const tt_call_hdr *h)
 {
 	tt_auth_sys as;
 
+	/* RFC 9289 §4.1: AUTH_TLS is only for the NULL-procedure probe
+	 * before TLS, which the transport answers; one that reaches dispatch
+	 * is on another procedure, inside TLS, or on a plaintext listener. */
+	if (h->cred.flavor == TT_AUTH_TLS)
+		return true;
 	if (h->cred.flavor != TT_AUTH_SYS)
 		return false;
 	if (tt_auth_sys_decode(&h->cred, &as) != TETHER_OK)
@@ -452,6 +458,10 @@ static void audit_ev(tether_conn *c, const tt_event *ev, tether_status st,
 	}
 	ci.t0_us = t0, ci.bytes_in = call_bytes(ev), ci.bytes_out = out;
 	ci.st = st, ci.rule = rule, ci.dir = TETHER_AUDIT_DIR_CALL;
+	if (st == TETHER_E_AUTH_REJECTED)
+		ci.detail = ev->call.cred.flavor == TT_AUTH_TLS
+				? "AUTH_TLS outside the RFC 9289 probe"
+				: "AUTH_SYS credential contradicts the peer's";
 	tt_aud_call(c, &ci);
 }
 
@@ -523,7 +533,8 @@ static tether_status rate(tether_conn *c, const tt_event *ev,
 /* DESIGN §1 "unauthorized access", "floods": the policy then the rate
  * limiter, from the call header only, before any argument is decoded.
  * False when the call was refused (answered, audited, counted). */
-static bool gate(tether_conn *c, const tt_event *ev, uint64_t t0)
+static bool gate(tether_conn *c, const tt_event *ev, uint64_t t0,
+		 uint32_t *rule_out)
 {
 	uint32_t rule;
 	tether_rl_scope scope = TETHER_RL_IDENTITY;
@@ -537,6 +548,7 @@ static bool gate(tether_conn *c, const tt_event *ev, uint64_t t0)
 		audit_ev(c, ev, TETHER_E_DENIED, rule, grew(c, before), t0);
 		return false;
 	}
+	*rule_out = rule;
 	rate_keys(c);
 	if (rate(c, ev, &scope) == TETHER_OK)
 		return true;
@@ -562,6 +574,7 @@ void tt_dispatch(tether_conn *c, const tt_event *ev)
 	tether_call_ctx *ctx;
 	tether_status st;
 	uint64_t t0 = c->sec != NULL ? tt_aud_now_us() : 0;
+	uint32_t rule = TETHER_AUDIT_NONE_U32;
 	size_t before;
 
 	/* TLS: the identity found by the handshake moves from the transport
@@ -571,7 +584,17 @@ void tt_dispatch(tether_conn *c, const tt_event *ev)
 	if (c->identity == NULL && c->io != NULL)
 		c->identity =
 		    tt_io_xport_take_identity(tt_io_conn_xport(c->io));
-	if (c->sec != NULL && !gate(c, ev, t0))
+	before = out_len(c);
+	if (bad_cred(c, &ev->call)) {
+		/* MSG_DENIED, AUTH_ERROR, AUTH_BADCRED, before the policy:
+		 * a malformed or contradicting credential is not a denial. */
+		reply_error(c, ev->call_id, TETHER_E_AUTH_REJECTED,
+			    TT_AUTH_BADCRED, 0);
+		audit_ev(c, ev, TETHER_E_AUTH_REJECTED, TETHER_AUDIT_NONE_U32,
+			 grew(c, before), t0);
+		return;
+	}
+	if (c->sec != NULL && !gate(c, ev, t0, &rule))
 		return;
 	before = out_len(c);
 	pd = route(c, ev, &ent);
@@ -593,7 +616,7 @@ void tt_dispatch(tether_conn *c, const tt_event *ev)
 	ctx->pd = pd, ctx->ent = ent;
 	ctx->null_proc = ev->call.proc == 0;
 	ctx->flavor = ev->call.cred.flavor;
-	ctx->rule = TETHER_AUDIT_NONE_U32;
+	ctx->rule = rule;
 	ctx->t0_us = t0, ctx->bytes_in = call_bytes(ev);
 	st = decode_args(ctx, ev);
 	if (st == TETHER_OK)
@@ -683,7 +706,7 @@ tether_status tether_ctx_reply(tether_call_ctx *ctx, const void *res)
 		st = TETHER_E_CANCELLED;
 		if (c->eng != NULL)
 			TT_IGNORE(tt_conn_reply_error(c->eng, ctx->call_id,
-						      TETHER_E_SYSTEM_ERR, 0, 0));
+						      TETHER_E_CANCELLED, 0, 0));
 	} else {
 		st = send_res(ctx, res);
 	}
@@ -712,11 +735,10 @@ void tether_ctx_fail(tether_call_ctx *ctx, tether_status st)
 		return;
 	c = ctx->conn;
 	size_t before = out_len(c);
+	st = was_cancelled(ctx) ? TETHER_E_CANCELLED : wire_error(st);
 	if (c->eng != NULL)
-		TT_IGNORE(tt_conn_reply_error(c->eng, ctx->call_id,
-					      wire_error(st), 0, 0));
-	audit_ctx(ctx, was_cancelled(ctx) ? TETHER_E_CANCELLED : wire_error(st),
-		  grew(c, before));
+		TT_IGNORE(tt_conn_reply_error(c->eng, ctx->call_id, st, 0, 0));
+	audit_ctx(ctx, st, grew(c, before));
 	tt_rconn_kick(c);
 	ctx_free(ctx);
 }

@@ -294,5 +294,6 @@ void tt_aud_call(const tether_conn *c, const tt_aud_call_info *ci)
 	r.duration_us = dur;
 	r.bytes_in = ci->bytes_in, r.bytes_out = ci->bytes_out;
 	r.rule = ci->rule;
+	r.detail = ci->detail;
 	tt_aud_emit(c, &r);
 }

@@ -18,6 +18,7 @@ typedef struct tt_aud_call_info {
 	uint32_t rule;	  /* deciding policy rule, or TETHER_AUDIT_NONE_U32 */
 	tether_audit_direction dir;
 	uint32_t parent_xid; /* callbacks: the inbound call that caused it */
+	const char *detail;  /* why it was refused, or NULL */
 } tt_aud_call_info;
 
 uint64_t tt_aud_wall_ms(void);

@@ -79,6 +79,11 @@ static tether_status load_files(tt_tls_ctx *c, const tether_tls_config *cfg,
 	return TETHER_OK;
 }
 
+const char *tt_tls_ctx_expected_peer(const tt_tls_ctx *c)
+{
+	return c != NULL ? c->expected_peer : NULL;
+}
+
 void tt_tls_ctx_free(tt_tls_ctx *c)
 {
 	if (c == NULL)

@@ -33,6 +33,8 @@ TETHER_WUR tether_status tt_tls_ctx_new(const tether_tls_config *cfg,
 					tt_tls_ctx **out, char *reason,
 					size_t reason_cap);
 void tt_tls_ctx_free(tt_tls_ctx *ctx);
+/* The configured expected peer name, or NULL (borrowed from ctx). */
+const char *tt_tls_ctx_expected_peer(const tt_tls_ctx *ctx);
 /* The underlying SSL_CTX (an SSL_CTX *), borrowed: for tests that build a
  * misbehaving peer. Changes affect filters created afterwards. */
 void *tt_tls_ctx_ssl_ctx(tt_tls_ctx *ctx);

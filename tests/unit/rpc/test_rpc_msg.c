@@ -406,6 +406,8 @@ static void test_reply_status(void **state)
 			   .accept_stat = TT_SYSTEM_ERR};
 	r.verf.flavor = TT_AUTH_TETHER_RATE;
 	assert_int_equal(tt_rpc_reply_status(&r), TETHER_E_RATE_LIMITED);
+	r.verf.flavor = TT_AUTH_TETHER_CANCEL;
+	assert_int_equal(tt_rpc_reply_status(&r), TETHER_E_CANCELLED);
 	r.verf.flavor = TT_AUTH_NONE;
 	assert_int_equal(tt_rpc_reply_status(&r), TETHER_E_SYSTEM_ERR);
 }
