@@ -183,6 +183,12 @@ static tether_status setup(tether_server *srv, const char *endpoint)
 		st = notify_prog_1_register(srv, &notify_handlers, NULL);
 	if (st == TETHER_OK)
 		st = mountprog_1_register(srv, &mount_handlers, NULL);
+	/* Reflection (tether describe, call without --idl) for echo.x and
+	 * notify.x; mount.x is left unregistered on purpose. */
+	if (st == TETHER_OK)
+		st = tether_server_register_idl(srv, &echo_idl);
+	if (st == TETHER_OK)
+		st = tether_server_register_idl(srv, &notify_idl);
 	if (st == TETHER_OK)
 		st = tether_server_listen(srv, endpoint);
 	return st;

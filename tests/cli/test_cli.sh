@@ -3,7 +3,8 @@
 # test_cli.sh - the `tether` program end to end against cli_server (a small
 # tether server built from tetherc output) over loopback TCP, a Unix socket
 # and TLS: ping, call with JSON (ECHO, SUBSCRIBE, mount EXPORT/MNT), wrong
-# names, bad JSON, exit codes, reflection not offered, certs.
+# names, bad JSON, exit codes, reflection (list, describe, call without
+# --idl), stats refused to non-administrators, certs.
 # usage: test_cli.sh TETHER CLI_SERVER ECHO_X NOTIFY_X MOUNT_X
 set -u
 TETHER=$1 SERVER=$2 ECHO_X=$3 NOTIFY_X=$4 MOUNT_X=$5
@@ -148,8 +149,14 @@ run call "$TCP" ECHO_PROG.ECHO_V1.ECHO '"abc"' --idl "$ECHO_X"
 check "odd hex" eval 'rc_is 2 && err_has "hex string of odd length 3"'
 run call "$TCP" ECHO_PROG.ECHO_V1.ECHO_PING '5' --idl "$ECHO_X"
 check "argument to a void procedure" eval 'rc_is 2 && err_has "expected null, found an integer"'
-run call "$TCP" ECHO_PROG.ECHO_V1.ECHO '"00"'
-check "call without --idl" eval 'rc_is 2 && err_has "needs --idl"'
+run call "$TCP" ECHO_PROG.ECHO_V1.ECHO '"00ff"' --compact
+check "call without --idl (reflection)" eval 'rc_is 0 && out_is "\"00ff\""'
+run call "$TCP" NOTIFY_PROG.NOTIFY_V1.SUBSCRIBE '{"count": 1, "size": 2}' --compact
+check "call by reflection, by name, struct argument" eval 'rc_is 0'
+run call "$TCP" MOUNTPROG.MOUNTVERS.MOUNTPROC_NULL
+check "call without --idl, .x not registered" eval 'rc_is 4 && err_has "was not registered"'
+run call "$TCP" NOPROG.V.P '1'
+check "call without --idl, unknown program" eval 'rc_is 2 && err_has "serves no program named"'
 printf 'program P { version V { void X(void) = 0; } = 1; ' >"$WORK/bad.x"
 run call "$TCP" P.V.X --idl "$WORK/bad.x"
 check "broken .x file" eval 'rc_is 2 && err_has "bad.x:1:"'
@@ -164,11 +171,15 @@ check "bad endpoint" eval 'rc_is 2 && err_has "malformed endpoint"'
 run ping "$TCP" 100005 --cert a --key b
 check "TLS options on tcp://" eval 'rc_is 2 && err_has "apply to tls://"'
 run list "$TCP"
-check "list: reflection not offered" eval 'rc_is 4 && err_has "does not offer reflection"'
+check "list" eval 'rc_is 0 && out_has "ECHO_PROG" && out_has "ECHO=" && out_has "from echo.x" && out_has "MOUNTPROG"'
 run describe "$TCP" ECHO_PROG
-check "describe: reflection not offered" eval 'rc_is 4 && err_has "does not offer reflection"'
+check "describe by name" eval 'rc_is 0 && out_has "program ECHO_PROG" && [ "$OUT" = "$(cat "$ECHO_X")" ]'
+run describe "$TCP" 0x20746574
+check "describe the control program" eval 'rc_is 0 && out_has "CTL_DESCRIBE"'
+run describe "$TCP" MOUNTPROG
+check "describe: .x not registered" eval 'rc_is 4 && err_has "was not registered"'
 run stats "$TCP"
-check "stats: not offered" eval 'rc_is 4 && err_has "does not offer statistics"'
+check "stats: administrators only" eval 'rc_is 1 && err_has "denied" && err_has "administrators only"'
 
 # ---- Unix socket -------------------------------------------------------------------
 start_server unix "unix:$WORK/s.sock"

@@ -41,4 +41,9 @@ expect "call libtirpc ECHO" 0 '"74657468657200"' call "unix:$WORK/echo.sock" \
 	ECHO_PROG.ECHO_V1.ECHO '"74657468657200"' --idl "$ECHO_X" --compact
 expect "libtirpc: unknown version" 1 "" ping "unix:$WORK/echo.sock" 0x20000E01 7
 expect "libtirpc: unknown program" 1 "" ping "unix:$WORK/echo.sock" 12345
+expect "libtirpc: list says not a tether server" 4 "" list "unix:$WORK/echo.sock"
+expect "libtirpc: call without --idl needs reflection" 4 "" \
+	call "unix:$WORK/echo.sock" ECHO_PROG.ECHO_V1.ECHO '"00"'
+expect "libtirpc: still serving after the control calls" 0 '"00"' \
+	call "unix:$WORK/echo.sock" ECHO_PROG.ECHO_V1.ECHO '"00"' --idl "$ECHO_X" --compact
 [ "$fails" -eq 0 ]

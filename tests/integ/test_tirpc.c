@@ -191,6 +191,14 @@ static void test_tether_client(void **state)
 		buf[i] = (uint8_t)(i * 7);
 	assert_int_equal(tether_arena_new(1 << 16, &a), TETHER_OK);
 	assert_int_equal(tether_client_connect(ep, NULL, &c), TETHER_OK);
+	/* The control program's CAPABILITIES gets PROG_UNAVAIL from a plain
+	 * ONC RPC server: no features, and the client carries on. */
+	{
+		uint32_t features = 0xffffffffu;
+		assert_int_equal(tether_client_peer_features(c, &features),
+				 TETHER_OK);
+		assert_int_equal(features, 0);
+	}
 	assert_int_equal(tether_call(c, &tp_ping_pd, NULL, NULL, a, 0),
 			 TETHER_OK);
 	assert_int_equal(tether_call(c, tp_echo_pd, &in, &out, a, 0),

@@ -79,6 +79,15 @@ void cli_err(const char *cmd, const char *fmt, ...)
 /* Monotonic clock in nanoseconds. */
 uint64_t cli_now_ns(void);
 
+/* `tether call` without --idl: fetches the .x of the program named by
+ * spec's first part through the server's control program (LIST to find a
+ * name, DESCRIBE for the text) and parses it (no #include is ever read).
+ * CLI_OK with *out (free with cli_idl_free), or an exit code after
+ * printing why. */
+struct cli_idl;
+int cli_reflect_idl(const char *endpoint, cli_net *net, const char *spec,
+		    struct cli_idl **out);
+
 int cmd_ping(int argc, char **argv);
 int cmd_call(int argc, char **argv);
 int cmd_list(int argc, char **argv);

@@ -15,7 +15,7 @@
 #include "callbacks.h"
 
 static const char help[] =
-    "usage: tether call ENDPOINT PROGRAM.VERSION.PROCEDURE [JSON] --idl FILE.x "
+    "usage: tether call ENDPOINT PROGRAM.VERSION.PROCEDURE [JSON] [--idl FILE.x] "
     "[options]\n"
     "Calls a procedure with its argument given as JSON and prints the result\n"
     "as JSON. Each part of PROGRAM.VERSION.PROCEDURE is a name from the .x\n"
@@ -23,8 +23,8 @@ static const char help[] =
     "null (procedures taking void). The JSON mapping of XDR types is in\n"
     "tether(1) and docs/cli.md.\n\n"
     "options:\n"
-    "  --idl FILE.x           the .x file describing the program (required:\n"
-    "                         no reflection server side yet)\n"
+    "  --idl FILE.x           the .x file describing the program (default:\n"
+    "                         ask a tether server for it, DESCRIBE)\n"
     "  --include DIR          search DIR for #include files of the .x "
     "(repeatable)\n"
     "  --define NAME[=VALUE]  preprocessor definition for the .x (repeatable)\n"
@@ -68,11 +68,8 @@ static int parse_opts(int argc, char **argv, call_opts *o)
 		cli_err("call", "needs ENDPOINT and PROGRAM.VERSION.PROCEDURE");
 		return CLI_EUSAGE;
 	}
-	if (o->idl == NULL) {
-		cli_err("call",
-			"needs --idl FILE.x: the server does not offer "
-			"reflection (not implemented yet), so the types come "
-			"from the .x file");
+	if (o->idl == NULL && (o->ninc != 0 || o->ndef != 0)) {
+		cli_err("call", "--include and --define need --idl");
 		return CLI_EUSAGE;
 	}
 	return CLI_OK;
@@ -233,8 +230,16 @@ int cmd_call(int argc, char **argv)
 	int rc = parse_opts(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc < 0 ? CLI_OK : rc;
-	cli_idl *idl =
-	    cli_idl_load(o.idl, o.inc, o.ninc, o.def, o.ndef, err, sizeof(err));
+	cli_idl *idl = NULL;
+	if (o.idl == NULL) {
+		/* No --idl: the server describes its own program. */
+		rc = cli_reflect_idl(o.pos[0], &o.net, o.pos[1], &idl);
+		if (rc != CLI_OK)
+			return rc;
+	} else {
+		idl = cli_idl_load(o.idl, o.inc, o.ninc, o.def, o.ndef, err,
+				   sizeof(err));
+	}
 	if (idl == NULL) {
 		cli_err("call", "%s", err);
 		return CLI_EUSAGE;

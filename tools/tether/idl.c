@@ -293,9 +293,19 @@ static bool setup(cli_idl *idl, const char *const *incdirs, size_t ninc,
 	return true;
 }
 
-cli_idl *cli_idl_load(const char *path, const char *const *incdirs,
-		      size_t nincdirs, const char *const *defines,
-		      size_t ndefines, char *err, size_t n)
+/* Reflection: a .x text from a server must never make us read local
+ * files through #include. */
+static bool no_files(void *ud, const char *path, char **text, size_t *len,
+		     tc_pool *pool)
+{
+	(void)ud, (void)path, (void)text, (void)len, (void)pool;
+	return false;
+}
+
+static cli_idl *load(const char *path, const char *text, size_t len,
+		     const char *const *incdirs, size_t nincdirs,
+		     const char *const *defines, size_t ndefines, char *err,
+		     size_t n)
 {
 	cli_idl *idl = tt_calloc(1, sizeof(*idl));
 	if (idl == NULL || (idl->c = tt_calloc(1, sizeof(*idl->c))) == NULL) {
@@ -304,9 +314,12 @@ cli_idl *cli_idl_load(const char *path, const char *const *incdirs,
 		return NULL;
 	}
 	tc_init(idl->c);
+	if (text != NULL)
+		tc_set_reader(idl->c, no_files, NULL);
 	bool ok = setup(idl, incdirs, nincdirs, defines, ndefines) &&
-		  tc_parse_file(idl->c, path) && tc_check(idl->c) &&
-		  make_programs(idl);
+		  (text != NULL ? tc_parse_text(idl->c, path, text, len)
+				: tc_parse_file(idl->c, path)) &&
+		  tc_check(idl->c) && make_programs(idl);
 	if (!ok) {
 		const char *m =
 		    idl->c->err.len ? idl->c->err.s : "out of memory or bad -D";
@@ -319,6 +332,20 @@ cli_idl *cli_idl_load(const char *path, const char *const *incdirs,
 		return NULL;
 	}
 	return idl;
+}
+
+cli_idl *cli_idl_load(const char *path, const char *const *incdirs,
+		      size_t nincdirs, const char *const *defines,
+		      size_t ndefines, char *err, size_t n)
+{
+	return load(path, NULL, 0, incdirs, nincdirs, defines, ndefines, err,
+		    n);
+}
+
+cli_idl *cli_idl_load_text(const char *name, const char *text, size_t len,
+			   char *err, size_t n)
+{
+	return load(name, text, len, NULL, 0, NULL, 0, err, n);
 }
 
 const tether_program_desc *const *cli_idl_programs(cli_idl *idl, size_t *n)

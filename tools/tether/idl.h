@@ -20,6 +20,10 @@ typedef struct cli_idl cli_idl;
 cli_idl *cli_idl_load(const char *path, const char *const *incdirs,
 		      size_t nincdirs, const char *const *defines,
 		      size_t ndefines, char *err, size_t n);
+/* The same from a .x text (a server's DESCRIBE answer) labelled name;
+ * #include is refused (no local file is ever read for it). */
+cli_idl *cli_idl_load_text(const char *name, const char *text, size_t len,
+			   char *err, size_t n);
 void cli_idl_free(cli_idl *idl);
 
 /* The descriptor of a program/version/procedure given by name or number
