@@ -5,6 +5,7 @@
 # runs its client, checks the output, and kills the server by its pid.
 #
 #   run_example.sh EXAMPLES_BUILD_DIR echo|calc|local|tirpc-client
+#   run_example.sh EXAMPLES_BUILD_DIR showcase   (through scripts/demo.sh)
 set -u
 BIN=$1
 NAME=$2
@@ -63,7 +64,7 @@ stop_server() {
 
 # run_client CMD...: runs it (bounded), fails on a non-zero exit.
 run_client() {
-	timeout 20 "$@" >"$WORK/client.out" 2>&1 ||
+	timeout 70 "$@" >"$WORK/client.out" 2>&1 ||
 		fail "client exited with status $?: $*"
 }
 
@@ -122,6 +123,21 @@ tirpc-client)
 	run_client "$BIN/tirpc-client/greet-client" "$EP" grace
 	expect '^COUNT: 2 greeting\(s\) served$'
 	stop_server any
+	;;
+showcase)
+	# The demo checks itself (exit status); here also what it shows.
+	run_client bash "$(dirname "$0")/../../scripts/demo.sh" "$BIN/.."
+	expect '^    alice     <- PROGRESS job 1: resize-photos: step 4 of 4 done$'
+	expect '^    alice     <- job 1 done: 4 steps, 4 progress reports acknowledged'
+	expect '^    eve       <- .*\(E_(AUTH_REJECTED|TLS|PEER_IDENTITY|CLOSED|RESET)\)$'
+	expect '^    mallory   <- denied by the peer.s authorization policy \(E_DENIED\)$'
+	expect '"event":"denial".*"peer":"spiffe://demo.tether/mallory"'
+	expect '"direction":"callback"'
+	expect '"limit":"callback_expiries"'
+	expect '^    blackhole <- .* the server cut it off$'
+	expect '^    alice     <- job 3 done: 3 steps, 3 progress reports acknowledged'
+	expect '^    alice     <- job 4 done: 2 steps, 2 progress reports acknowledged'
+	expect '^DEMO OK in [0-9.]+ s$'
 	;;
 *)
 	fail "unknown example"
