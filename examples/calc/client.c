@@ -17,8 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const error_names[] = {"ok", "division by zero",
-					  "overflow"};
+static const char *const error_names[] = {"ok", "division by zero", "overflow"};
 
 static int parse_i64(const char *s, int64_t *out)
 {
@@ -100,11 +99,12 @@ int main(int argc, char **argv)
 	tether_status st;
 	int rc;
 
-	if (argc != 2 && !(argc == 5 && parse_i64(argv[2], &a.a) == 0 &&
-			   parse_op(argv[3], &a.op) == 0 &&
-			   parse_i64(argv[4], &a.b) == 0)) {
-		fprintf(stderr,
-			"usage: calc-client ENDPOINT [A OP B]  (OP: + - x /)\n");
+	if (argc != 2 &&
+	    !(argc == 5 && parse_i64(argv[2], &a.a) == 0 &&
+	      parse_op(argv[3], &a.op) == 0 && parse_i64(argv[4], &a.b) == 0)) {
+		fprintf(
+		    stderr,
+		    "usage: calc-client ENDPOINT [A OP B]  (OP: + - x /)\n");
 		return 2;
 	}
 	st = tether_client_connect(argv[1], NULL, &c);

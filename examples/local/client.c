@@ -43,7 +43,8 @@ static int whoami(tether_client *c, tether_arena *arena)
 	printf("server sees me as: uid=%u gid=%u pid=%d\n", me.uid, me.gid,
 	       me.pid);
 	if (me.uid != (uint32_t)getuid() || me.pid != (int32_t)getpid()) {
-		fprintf(stderr, "local-client: that is not me (uid %u pid %d)\n",
+		fprintf(stderr,
+			"local-client: that is not me (uid %u pid %d)\n",
 			(unsigned)getuid(), (int)getpid());
 		return 1;
 	}

@@ -134,7 +134,7 @@ int main(int argc, char **argv)
 	st = tether_server_stop(s, 1000);
 	rc = st == TETHER_OK ? 0 : fail("stop", st);
 out:
-	tether_server_free(s);	  /* before the policy it borrows */
+	tether_server_free(s); /* before the policy it borrows */
 	tether_server_opts_free(o);
 	tether_policy_free(policy);
 	return rc;

@@ -124,8 +124,8 @@ static void count_record(jobs_server *s, const tether_audit_record *r)
 {
 	pthread_mutex_lock(&s->mu);
 	s->counts.records++;
-	if (r->event == TETHER_AUDIT_CALL && r->direction ==
-					     TETHER_AUDIT_DIR_CALLBACK)
+	if (r->event == TETHER_AUDIT_CALL &&
+	    r->direction == TETHER_AUDIT_DIR_CALLBACK)
 		s->counts.callbacks++;
 	else if (r->event == TETHER_AUDIT_CALL)
 		s->counts.calls++;
@@ -177,12 +177,14 @@ static bool member_hidden(const char *m, size_t len, bool per_call)
 	    "\"time_ms\":", "\"peer_fingerprint\":", "\"server_addr\":",
 	    "\"server_port\":", "\"status_code\":"};
 	static const char *const conn_level[] = {
-	    "\"client_addr\":", "\"client_port\":", "\"transport\":",
-	    "\"tls_version\":", "\"tls_cipher\":", "\"security_mode\":",
-	    "\"peer_kind\":", "\"peer_name_source\":", "\"auth_flavor\":",
-	    "\"reply_stat\":", "\"accept_stat\":", "\"auth_stat\":",
-	    "\"xid\":", "\"bytes_in\":", "\"bytes_out\":",
-	    "\"auth_flavor_name\":"};
+	    "\"client_addr\":", "\"client_port\":",
+	    "\"transport\":",	"\"tls_version\":",
+	    "\"tls_cipher\":",	"\"security_mode\":",
+	    "\"peer_kind\":",	"\"peer_name_source\":",
+	    "\"auth_flavor\":", "\"reply_stat\":",
+	    "\"accept_stat\":", "\"auth_stat\":",
+	    "\"xid\":",		"\"bytes_in\":",
+	    "\"bytes_out\":",	"\"auth_flavor_name\":"};
 
 	if (len > 5 && memcmp(m + len - 5, ":null", 5) == 0)
 		return true;

@@ -82,9 +82,9 @@ static void step(int n, const char *what)
 /* ---- certificates ----------------------------------------------------- */
 
 static const char *const cert_files[] = {
-    "ca.crt",	   "ca.key",	  "server.crt",	   "server.key",
-    "alice.crt",   "alice.key",	  "mallory.crt",   "mallory.key",
-    "blackhole.crt", "blackhole.key", "eve-ca.crt",    "eve-ca.key",
+    "ca.crt",	     "ca.key",	      "server.crt",  "server.key",
+    "alice.crt",     "alice.key",     "mallory.crt", "mallory.key",
+    "blackhole.crt", "blackhole.key", "eve-ca.crt",  "eve-ca.key",
     "eve.crt",	     "eve.key"};
 
 /* Issues NAME.crt/NAME.key signed by CA.crt/CA.key, all in dir. */
@@ -159,8 +159,8 @@ static tether_status make_certs(const char *dir)
 	if (st == TETHER_OK)
 		st = make_ca(dir, "eve-ca", "eve's own CA");
 	if (st == TETHER_OK)
-		st = issue_by(dir, "eve-ca", "eve", "spiffe://demo.tether/alice",
-			      TETHER_CERT_CLIENT);
+		st = issue_by(dir, "eve-ca", "eve",
+			      "spiffe://demo.tether/alice", TETHER_CERT_CLIENT);
 	return st;
 }
 
@@ -353,8 +353,9 @@ static int act_denied(demo *d)
 	job_report r;
 	tether_status st;
 
-	step(4, "eve forges an identity; mallory has a real one, but the policy "
-		"does not\n      let her SUBMIT.");
+	step(4,
+	     "eve forges an identity; mallory has a real one, but the policy "
+	     "does not\n      let her SUBMIT.");
 	if (act_impostor(d) != 0)
 		return 1;
 	st = client_open(&d->mallory, "mallory", true, d->dir, d->ep);
@@ -429,10 +430,11 @@ static int act_black_hole(demo *d)
 	tether_status st;
 	int rc;
 
-	step(5, "blackhole submits a job, then never answers its progress "
-		"callbacks.\n      The server gives each callback 1 s and cuts "
-		"the peer off after 2\n      expire; no server thread waits for "
-		"it meanwhile.");
+	step(5,
+	     "blackhole submits a job, then never answers its progress "
+	     "callbacks.\n      The server gives each callback 1 s and cuts "
+	     "the peer off after 2\n      expire; no server thread waits for "
+	     "it meanwhile.");
 	st = client_open(&d->hole, "blackhole", false, d->dir, d->ep);
 	if (st != TETHER_OK)
 		return failed("blackhole cannot connect: %s",
@@ -461,9 +463,10 @@ static int act_audit(demo *d)
 	tether_server_counters c;
 	audit_counts a;
 
-	step(6, "What the audit trail recorded (each \"audit\" line above "
-		"is one JSON\n      record; absent fields left out, --audit-full "
-		"shows them).");
+	step(6,
+	     "What the audit trail recorded (each \"audit\" line above "
+	     "is one JSON\n      record; absent fields left out, --audit-full "
+	     "shows them).");
 	jobs_server_audit_counts(d->srv, &a);
 	say("    %u records: %u calls, %u callbacks, %u denial(s), %u "
 	    "connection closes",
@@ -500,14 +503,15 @@ static int act_setup(demo *d)
 	say("    in %s: CA \"tether demo CA\", server (127.0.0.1, "
 	    "localhost),\n    clients spiffe://demo.tether/{alice,mallory,"
 	    "blackhole};\n    and eve's own CA, which the server does not "
-	    "trust", d->dir);
+	    "trust",
+	    d->dir);
 	step(2, "Starting the jobs server: TLS 1.3, client certificates "
 		"required, and\n      this authorization policy (first match "
 		"wins, unmatched calls denied):");
 	say("%s", policy_text);
-	st = jobs_server_start(d->dir, policy_text, CB_DEADLINE_MS,
-			       MAX_EXPIRIES, d->audit_full, &d->srv, d->ep,
-			       sizeof d->ep);
+	st =
+	    jobs_server_start(d->dir, policy_text, CB_DEADLINE_MS, MAX_EXPIRIES,
+			      d->audit_full, &d->srv, d->ep, sizeof d->ep);
 	if (st != TETHER_OK)
 		return failed("server: %s (%s)", tether_strerror(st),
 			      tether_status_name(st));
@@ -549,6 +553,7 @@ int main(int argc, char **argv)
 	if (d.dir[0] != '\0' && !d.keep)
 		remove_certs(d.dir);
 	if (rc == 0)
-		say("\nDEMO OK in %.1f s", (double)(now_ms() - t_start) / 1000.0);
+		say("\nDEMO OK in %.1f s",
+		    (double)(now_ms() - t_start) / 1000.0);
 	return rc;
 }
