@@ -112,7 +112,7 @@ void tt_aud_emit(const tether_conn *c, const tether_audit_record *r)
 
 void tt_aud_metric(const tether_conn *c, tether_metric m)
 {
-	if (c->sec != NULL && c->sec->metrics != NULL)
+	if (c->sec != NULL && c->sec->metrics != NULL && m < TETHER_METRIC__COUNT)
 		tether_metrics_add(c->sec->metrics, m, 1);
 }
 
@@ -179,8 +179,10 @@ static const char *close_limit(tether_status why, tether_metric *m)
 		*m = TETHER_METRIC_LIMIT_IDLE_TIMEOUT;
 		return "idle_timeout";
 	case TETHER_E_UNRESPONSIVE:
-		*m = TETHER_METRIC_CALLBACK_EXPIRIES;
-		return "callback_expiries";
+		/* Counted per expired callback (TETHER_METRIC_CALLBACK_
+		 * EXPIRIES) and in the server's closed_unresponsive. */
+		*m = TETHER_METRIC__COUNT;
+		return "unresponsive";
 	case TETHER_E_RM_TIMEOUT:
 		*m = TETHER_METRIC_LIMIT_RECORD_TIMEOUT;
 		return "record_timeout";
@@ -263,6 +265,8 @@ void tt_aud_call(const tether_conn *c, const tt_aud_call_info *ci)
 
 	if (c->sec == NULL)
 		return;
+	if (ci->dir == TETHER_AUDIT_DIR_CALLBACK && ci->st == TETHER_E_TIMEOUT)
+		tt_aud_metric(c, TETHER_METRIC_CALLBACK_EXPIRIES);
 	if (c->sec->metrics != NULL) {
 		tether_metrics_call(c->sec->metrics, ci->prog, ci->vers,
 				    ci->proc, ci->st, dur);

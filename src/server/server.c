@@ -136,6 +136,7 @@ SETTER(idle_timeout_ms, uint32_t, conn.idle_timeout_ms)
 SETTER(record_timeout_ms, uint32_t, conn.record_timeout_ms)
 SETTER(max_fragments, uint32_t, conn.max_fragments)
 SETTER(accept_pause_ms, uint32_t, accept_pause_ms)
+SETTER(max_conn_memory, uint32_t, conn.max_mem)
 #undef SETTER
 
 /* Option names as docs/defaults.md spells them (tests compare the two). */
@@ -165,6 +166,7 @@ static bool opt_value(const tether_server_opts *o, const char *n, uint64_t *v)
 	    {"max_expiries", c->max_expiries},
 	    {"max_out_bytes", c->max_out_bytes},
 	    {"idle_timeout_ms", c->idle_timeout_ms},
+	    {"max_conn_memory", c->max_mem},
 	};
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
 		if (strcmp(t[i].name, n) == 0) {
@@ -593,7 +595,7 @@ static void audit_refused(tether_server *s, const accepted *a, bool source)
 	memset(&aud, 0, sizeof aud);
 	c.sec = &s->o.sec, c.aud = &aud;
 	tt_aud_conn_facts(&aud, a->fd, a->tls);
-	tt_aud_limit(&c, source ? "connections_per_source" : "connections",
+	tt_aud_limit(&c, source ? "connections_per_address" : "connections",
 		     source ? TETHER_METRIC_LIMIT_CONNECTIONS_PER_ADDRESS
 			    : TETHER_METRIC_LIMIT_CONNECTIONS,
 		     TETHER_E_BUSY, a->peer.addr);
