@@ -360,6 +360,7 @@ typedef struct fx_opts {
 	const char *admin;    /* admin matcher, or NULL */
 	uint32_t rate, burst; /* address-scope limit on ECHO; 0: none */
 	const tether_idl_desc *idl;
+	uint32_t max_per_source; /* 0: the default */
 } fx_opts;
 
 static void fx_start(fx *f, const fx_opts *fo)
@@ -401,6 +402,8 @@ static void fx_start(fx *f, const fx_opts *fo)
 	if (fo->admin != NULL)
 		assert_int_equal(tether_server_opts_set_admin(o, fo->admin),
 				 TETHER_OK);
+	if (fo->max_per_source != 0)
+		tether_server_opts_set_max_per_source(o, fo->max_per_source);
 	tether_server_opts_set_audit(o, f->sink);
 	tether_server_opts_set_metrics(o, f->m);
 	assert_int_equal(tether_server_new(o, &f->s), TETHER_OK);
@@ -582,6 +585,41 @@ static void test_rate_limit(void **state)
 	free(line);
 	assert_int_equal(
 	    tether_metrics_get(f.m, TETHER_METRIC_LIMIT_RATE_ADDRESS), 1);
+	tether_client_free(c);
+	fx_stop(&f);
+}
+
+/* A connection over the per-source cap is closed at accept and audited. */
+static void test_connection_cap(void **state)
+{
+	fx f;
+	fx_opts fo = {.endpoint = "tcp://127.0.0.1:0", .max_per_source = 1};
+	tether_client *c, *d;
+	char *line;
+	(void)state;
+
+	fx_start(&f, &fo);
+	assert_int_equal(tether_client_connect(f.ep, NULL, &c), TETHER_OK);
+	assert_int_equal(echo(c), TETHER_OK);
+	assert_int_equal(tether_client_connect(f.ep, NULL, &d), TETHER_OK);
+	/* Closed at accept with nothing sent: the peer sees a reset or an
+	 * orderly close depending on timing. */
+	{
+		tether_status st = echo(d);
+		assert_true(st == TETHER_E_CLOSED || st == TETHER_E_RESET);
+	}
+	tether_client_free(d);
+	assert_int_equal(echo(c), TETHER_OK); /* the first one is served */
+	line = audit_find("\"event\":\"limit\"",
+			  "\"limit\":\"connections_per_address\"", NULL);
+	assert_non_null(line);
+	field_is(line, "status", "E_BUSY");
+	field_is(line, "client_addr", "127.0.0.1");
+	field_set(line, "server_port");
+	free(line);
+	assert_int_equal(tether_metrics_get(
+			     f.m, TETHER_METRIC_LIMIT_CONNECTIONS_PER_ADDRESS),
+			 1);
 	tether_client_free(c);
 	fx_stop(&f);
 }
@@ -1229,6 +1267,7 @@ int main(void)
 	    cmocka_unit_test(test_policy_tls),
 	    cmocka_unit_test(test_policy_unix),
 	    cmocka_unit_test(test_rate_limit),
+	    cmocka_unit_test(test_connection_cap),
 	    cmocka_unit_test(test_stats_admin),
 	    cmocka_unit_test(test_list_describe),
 	    cmocka_unit_test(test_cancel),
