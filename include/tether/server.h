@@ -97,6 +97,11 @@ TETHER_API void tether_server_opts_set_record_timeout_ms(tether_server_opts *o,
  * connection ends with TETHER_E_RM_FRAGMENTS (closed_malformed). */
 TETHER_API void tether_server_opts_set_max_fragments(tether_server_opts *o,
 						     uint32_t n);
+/* Bytes one connection's engine may hold (buffers, records of calls in
+ * flight; default 16 MiB): past it the server stops reading that
+ * connection until calls are answered (backpressure, like max_inbound). */
+TETHER_API void tether_server_opts_set_max_conn_memory(tether_server_opts *o,
+						       uint32_t bytes);
 /* When accept() fails for lack of descriptors (EMFILE/ENFILE) the listener
  * stops being watched for this long (default 100 ms) instead of spinning
  * (counter accept_pauses); connections wait in the kernel backlog. */

@@ -19,6 +19,7 @@ void tt_conn_opts_init(tt_conn_opts *o)
 	o->max_expiries = TT_CONN_DEFAULT_MAX_EXPIRIES;
 	o->max_out_bytes = TT_CONN_DEFAULT_MAX_OUT_BYTES;
 	o->idle_timeout_ms = TT_CONN_DEFAULT_IDLE_TIMEOUT_MS;
+	o->max_mem = TT_CONN_DEFAULT_MAX_MEM;
 }
 
 /* Replaces 0 ("the default") in each limit by its default. */
@@ -44,6 +45,8 @@ static void opts_fill(tt_conn_opts *o)
 		o->max_out_bytes = d.max_out_bytes;
 	if (o->idle_timeout_ms == 0)
 		o->idle_timeout_ms = d.idle_timeout_ms;
+	if (o->max_mem == 0)
+		o->max_mem = d.max_mem;
 }
 
 tether_status tt_conn_new(const tt_conn_opts *o, tt_conn_role role,

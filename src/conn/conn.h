@@ -54,7 +54,8 @@ enum {
 	TT_CONN_DEFAULT_CALL_DEADLINE_MS = 5 * 1000,
 	TT_CONN_DEFAULT_MAX_EXPIRIES = 4,
 	TT_CONN_DEFAULT_MAX_OUT_BYTES = 8 * 1024 * 1024,
-	TT_CONN_DEFAULT_IDLE_TIMEOUT_MS = 120 * 1000
+	TT_CONN_DEFAULT_IDLE_TIMEOUT_MS = 120 * 1000,
+	TT_CONN_DEFAULT_MAX_MEM = 16 * 1024 * 1024
 };
 
 /*
@@ -95,6 +96,13 @@ typedef struct tt_conn_opts {
 	/* No traffic and nothing in flight for this long: sticky
 	 * TETHER_E_IDLE (counter idle_timeouts). UINT32_MAX disables. */
 	uint32_t idle_timeout_ms;
+	/* Bytes the engine may hold (tt_conn_mem: buffers and the records of
+	 * inbound calls in flight) before tt_conn_in() stops consuming before
+	 * the next record (backpressure, like max_inbound; counter
+	 * mem_stalls). A record already started is finished, so the engine
+	 * may exceed it by one record. Without it, max_inbound calls of
+	 * max_record bytes could pin 512 MiB per connection. */
+	uint32_t max_mem;
 	/* First XID this side uses (then +1 per call, skipping XIDs still
 	 * outstanding). Seeded by the driver so the engine is deterministic;
 	 * 0 is a valid seed. */
@@ -324,6 +332,7 @@ typedef struct tt_conn_counters {
 	uint64_t malformed;	   /* inbound records with a malformed header */
 	uint64_t refused_in_drain; /* CALLs answered SYSTEM_ERR in shutdown */
 	uint64_t dropped_calls;	   /* inbound calls released unanswered */
+	uint64_t mem_stalls;	   /* tt_conn_in stopped: max_mem */
 } tt_conn_counters;
 
 /* Copies c's counters into *out. */

@@ -162,10 +162,18 @@ static void on_record(tt_conn *c)
 
 /* ---- bytes in ----------------------------------------------------------- */
 
+/* Only while calls are in flight: answering them is what frees memory, so
+ * with none the engine always takes the next record (never a stall for
+ * good, whatever max_mem is). */
+static bool over_mem(const tt_conn *c)
+{
+	return c->ninflight > 0 && tt_conn_mem(c) > c->o.max_mem;
+}
+
 static bool backpressured(const tt_conn *c)
 {
 	return c->ninflight >= c->o.max_inbound ||
-	       tt_conn__out_pending(c) > c->o.max_out_bytes;
+	       tt_conn__out_pending(c) > c->o.max_out_bytes || over_mem(c);
 }
 
 bool tt_conn_wants_input(const tt_conn *c)
@@ -214,6 +222,7 @@ tether_status tt_conn_in(tt_conn *c, const uint8_t *in, size_t len,
 		if (!was_in && backpressured(c) &&
 		    !reply_ahead(in + *used, len - *used)) {
 			c->st.in_stalls++;
+			c->st.mem_stalls += over_mem(c);
 			break;
 		}
 		size_t n = 0;
