@@ -10,7 +10,9 @@
 #include "notify.h"
 
 #include <tether/client.h>
+#include <tether/security.h>
 #include <tether/server.h>
+#include <tether/tls.h>
 #include <tether/tether.h>
 
 #include <pthread.h>
@@ -42,7 +44,9 @@ static const char usage_text[] =
     "      blackhole: SUBSCRIBE but never answer a callback, and\n"
     "      succeed only if the server cuts this connection off.\n"
     "      Prints one JSON line; exits non-zero on any failure.\n"
-    "ENDPOINT: tcp://HOST:PORT, unix:/PATH (tls://HOST:PORT: not yet)\n";
+    "ENDPOINT: tcp://HOST:PORT, unix:/PATH, tls://HOST:PORT (RFC 9289,\n"
+    "mutual authentication: --cert, --key and --ca on both sides).\n"
+    "--audit FILE: the server appends JSON audit records to FILE.\n";
 
 typedef struct opts {
 	const char *cmd;
@@ -213,27 +217,82 @@ static int serve_run(tether_server *srv)
 	return st == TETHER_OK ? 0 : fail("server stop", st);
 }
 
+/* A TLS configuration from --cert/--key/--ca (NULL when none is given).
+ * Returns 0, or 1 after printing which file failed. */
+static int tls_config(const opts *o, tether_tls_config **out)
+{
+	tether_tls_config *c = NULL;
+	tether_status st;
+
+	*out = NULL;
+	if (!o->cert && !o->key && !o->ca)
+		return 0;
+	st = tether_tls_config_new(&c);
+	if (st == TETHER_OK && o->ca)
+		st = tether_tls_config_set_ca_file(c, o->ca);
+	if (st == TETHER_OK && o->cert)
+		st = tether_tls_config_set_cert_file(c, o->cert);
+	if (st == TETHER_OK && o->key)
+		st = tether_tls_config_set_key_file(c, o->key);
+	if (st != TETHER_OK) {
+		tether_tls_config_free(c);
+		return fail("--cert/--key/--ca", st);
+	}
+	*out = c;
+	return 0;
+}
+
+/* Server options from the command line; the TLS configuration and audit
+ * sink it points to must outlive the server (freed by the caller). */
+static int serve_opts(const opts *o, const serve_cfg *cfg,
+		      tether_server_opts *so, tether_tls_config **tls,
+		      tether_audit_sink **audit)
+{
+	tether_status st;
+
+	/* SUBSCRIBE keeps at most cb_depth callbacks in flight; let the
+	 * engine's outbound cap allow them. */
+	tether_server_opts_set_max_outbound(so, cfg->cb_depth);
+	tether_server_opts_set_call_deadline_ms(so, cfg->cb_deadline_ms);
+	if (o->max_per_source != UINT64_MAX)
+		tether_server_opts_set_max_per_source(
+		    so, (uint32_t)o->max_per_source);
+	if (tls_config(o, tls) != 0)
+		return 1;
+	if (*tls)
+		tether_server_opts_set_tls(so, *tls);
+	if (o->audit) {
+		st = tether_audit_sink_new_json_path(o->audit, audit);
+		if (st != TETHER_OK) {
+			fprintf(stderr, "error: --audit %s: %s\n", o->audit,
+				tether_strerror(st));
+			return 1;
+		}
+		tether_server_opts_set_audit(so, *audit);
+	}
+	return 0;
+}
+
 static int cmd_serve(const opts *o)
 {
 	static serve_cfg cfg;
 	tether_server_opts *so = NULL;
 	tether_server *srv = NULL;
+	tether_tls_config *tls = NULL;
+	tether_audit_sink *audit = NULL;
 	tether_status st;
 	int rc = 1;
 
 	cfg.cb_depth = (uint32_t)o->cb_depth;
 	cfg.cb_deadline_ms = (uint32_t)o->cb_deadline_ms;
 	st = tether_server_opts_new(&so);
-	if (st == TETHER_OK) {
-		/* SUBSCRIBE keeps at most cb_depth callbacks in flight; let the
-		 * engine's outbound cap allow them. */
-		tether_server_opts_set_max_outbound(so, cfg.cb_depth);
-		tether_server_opts_set_call_deadline_ms(so, cfg.cb_deadline_ms);
-		if (o->max_per_source != UINT64_MAX)
-			tether_server_opts_set_max_per_source(
-			    so, (uint32_t)o->max_per_source);
-		st = tether_server_new(so, &srv);
+	if (st != TETHER_OK) {
+		rc = fail("server options", st);
+		goto out;
 	}
+	if (serve_opts(o, &cfg, so, &tls, &audit) != 0)
+		goto out;
+	st = tether_server_new(so, &srv);
 	if (st != TETHER_OK) {
 		rc = fail("server", st);
 		goto out;
@@ -256,6 +315,8 @@ static int cmd_serve(const opts *o)
 out:
 	tether_server_free(srv);
 	tether_server_opts_free(so);
+	tether_tls_config_free(tls);
+	tether_audit_sink_free(audit);
 	return rc;
 }
 
@@ -504,14 +565,21 @@ static int run_blackhole(crun *r, uint64_t t0)
 static int client_setup(crun *r)
 {
 	tether_client_opts *co = NULL;
-	tether_status st = tether_client_opts_new(&co);
+	tether_tls_config *tls = NULL;
+	tether_status st;
 
+	if (tls_config(r->o, &tls) != 0)
+		return 1;
+	st = tether_client_opts_new(&co);
 	if (st == TETHER_OK) {
 		/* throughput keeps depth calls outstanding */
 		tether_client_opts_set_max_outbound(co, (uint32_t)r->o->depth);
+		if (tls)
+			tether_client_opts_set_tls(co, tls);
 		st = tether_client_connect(r->o->endpoint, co, &r->c);
 	}
 	tether_client_opts_free(co);
+	tether_tls_config_free(tls);
 	if (st != TETHER_OK) {
 		fprintf(stderr,
 			"error: --connect %s: cannot connect: %s (%s)\n",
@@ -648,17 +716,17 @@ static int check_opts(opts *o)
 			o->cmd[0] == 's' ? "--listen" : "--connect");
 		return -1;
 	}
-	if (o->cert || o->key || o->ca || o->ep.tls) {
+	if (o->ep.tls && (!o->ca || !o->cert || !o->key)) {
 		fprintf(stderr,
-			"error: %s: TLS is not supported yet by "
-			"tether-bench\n",
-			o->ep.tls ? "tls:// endpoint" : "--cert/--key/--ca");
+			"error: %s %s: tls:// needs --cert, --key and --ca "
+			"(mutual authentication)\n",
+			o->cmd[0] == 's' ? "--listen" : "--connect",
+			o->endpoint);
 		return -1;
 	}
-	if (o->audit) {
-		fprintf(
-		    stderr,
-		    "error: --audit: audit records are not supported yet\n");
+	if (!o->ep.tls && (o->cert || o->key || o->ca)) {
+		fprintf(stderr, "error: --cert/--key/--ca: only for a tls:// "
+				"endpoint\n");
 		return -1;
 	}
 	if (o->cmd[0] == 'c' && !o->mode) {

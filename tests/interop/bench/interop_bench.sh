@@ -4,14 +4,15 @@
 # echo programs (bench/tirpc), over loopback TCP and a Unix socket.
 #
 #   interop_bench.sh CASE TRANSPORT BINDIR
-# CASE: tirpc_to_tether | tether_to_tirpc | callback | blackhole | cli; TRANSPORT: tcp | unix;
-# BINDIR holds tether-bench, tirpc-echo-server and tirpc-echo-client.
+# CASE: tirpc_to_tether | tether_to_tirpc | callback | blackhole | cli | tls; TRANSPORT: tcp | unix;
+# BINDIR holds tether-bench, tirpc-echo-server and tirpc-echo-client;
+# the tls case takes the tether CLI (for `tether certs`) as a 4th argument.
 # Servers listen on a free port (port 0, announced on stdout) or a path in
 # a temporary folder; they are killed by pid on exit. Every client runs
 # under `timeout`.
 set -eu
 
-CASE=$1 TRANSPORT=$2 BIN=$3
+CASE=$1 TRANSPORT=$2 BIN=$3 CLI=${4:-}
 TB=$BIN/tether-bench
 TC=$BIN/tirpc-echo-client
 TS=$BIN/tirpc-echo-server
@@ -155,6 +156,50 @@ blackhole() {
 	stop_server
 }
 
+# tether-bench over tls:// (RFC 9289, mutual authentication) with
+# certificates from `tether certs` (CLI=$4), and the server's --audit file.
+tls() {
+	[ -n "${CLI:-}" ] || fail "tls case needs the tether CLI as 4th argument"
+	"$CLI" certs ca "$TMP/pki" >/dev/null
+	"$CLI" certs issue "$TMP/pki" server --ip 127.0.0.1 --server >/dev/null
+	"$CLI" certs issue "$TMP/pki" client --client >/dev/null
+	"$CLI" certs ca "$TMP/other" >/dev/null
+	"$CLI" certs issue "$TMP/other" client --client >/dev/null
+	P=$TMP/pki
+	start_server "$TB" serve --listen tls://127.0.0.1:0 --cert "$P/server.pem" \
+		--key "$P/server.key" --ca "$P/ca.pem" --audit "$TMP/audit.jsonl"
+	case "$EP" in tls://127.0.0.1:*) ;; *) fail "not a tls endpoint: $EP" ;; esac
+	for s in 0 1000 1048576; do
+		out=$(timeout 60 "$TB" call --connect "$EP" --cert "$P/client.pem" \
+			--key "$P/client.key" --ca "$P/ca.pem" --mode latency \
+			--size "$s" --calls 3) || fail "TLS echo size $s"
+		echo "$out" | grep -q '"tls":true' || fail "tls not reported: $out"
+		[ "$(json_field "$out" size)" = "$s" ] || fail "size in: $out"
+	done
+	out=$(timeout 60 "$TB" call --connect "$EP" --cert "$P/client.pem" \
+		--key "$P/client.key" --ca "$P/ca.pem" --mode throughput \
+		--size 64 --calls 2000 --depth 64) || fail "TLS throughput"
+	[ "$(json_field "$out" calls)" = 2000 ] || fail "calls in: $out"
+	out=$(timeout 60 "$TB" call --connect "$EP" --cert "$P/client.pem" \
+		--key "$P/client.key" --ca "$P/ca.pem" --mode callback \
+		--size 64 --calls 1000) || fail "TLS callbacks"
+	[ "$(json_field "$out" calls)" = 1000 ] || fail "calls in: $out"
+	# Refused: plaintext to the TLS port, and a client certificate from
+	# another CA.
+	expect_error "" "$TB" call --connect "tcp://${EP#tls://}" \
+		--mode latency --size 1 --calls 1
+	expect_error "" "$TB" call --connect "$EP" --cert "$TMP/other/client.pem" \
+		--key "$TMP/other/client.key" --ca "$P/ca.pem" --mode latency \
+		--size 1 --calls 1
+	stop_server
+	grep -q '"event":"tls_established"' "$TMP/audit.jsonl" ||
+		fail "no tls_established audit record"
+	grep -q '"security_mode":"tls-mutual-auth"' "$TMP/audit.jsonl" ||
+		fail "security mode not audited"
+	[ "$(grep -c '"event":"call"' "$TMP/audit.jsonl")" -ge 2006 ] ||
+		fail "fewer call audit records than calls"
+}
+
 # expect_error REGEX CMD...: CMD must exit non-zero and say REGEX on stderr.
 expect_error() {
 	re=$1
@@ -173,10 +218,12 @@ cli() {
 	expect_error "--mode" "$TB" call --connect tcp://127.0.0.1:1 \
 		--mode sideways --size 1 --calls 1
 	expect_error "--connect" "$TB" call --connect nowhere --mode latency
-	expect_error "not supported yet" "$TB" serve --listen "$(listen_ep)" \
-		--cert c.pem --key k.pem --ca ca.pem
-	expect_error "not supported yet" "$TB" serve --listen "$(listen_ep)" \
-		--audit audit.log
+	expect_error "only for a tls:// endpoint" "$TB" serve \
+		--listen "$(listen_ep)" --cert c.pem --key k.pem --ca ca.pem
+	expect_error "needs --cert, --key and --ca" "$TB" serve \
+		--listen tls://127.0.0.1:0 --cert c.pem
+	expect_error "--audit" "$TB" serve --listen "$(listen_ep)" \
+		--audit "$TMP/no/such/dir/audit.log"
 	# A server that is not there: a clear connect error, non-zero exit.
 	start_server "$TS" --listen "$(listen_ep)"
 	stop_server
@@ -185,7 +232,7 @@ cli() {
 }
 
 case "$CASE" in
-tirpc_to_tether | tether_to_tirpc | callback | blackhole | cli) "$CASE" ;;
+tirpc_to_tether | tether_to_tirpc | callback | blackhole | cli | tls) "$CASE" ;;
 *) fail "unknown case $CASE" ;;
 esac
 echo "PASS: $CASE over $TRANSPORT"
