@@ -182,7 +182,7 @@ static const char *close_limit(tether_status why, tether_metric *m)
 		/* Counted per expired callback (TETHER_METRIC_CALLBACK_
 		 * EXPIRIES) and in the server's closed_unresponsive. */
 		*m = TETHER_METRIC__COUNT;
-		return "unresponsive";
+		return "callback_expiries";
 	case TETHER_E_RM_TIMEOUT:
 		*m = TETHER_METRIC_LIMIT_RECORD_TIMEOUT;
 		return "record_timeout";
