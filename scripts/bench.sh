@@ -7,7 +7,9 @@
 # Environment knobs (defaults in brackets): RUNS [5], LAT_CALLS [20000],
 # TPUT_CALLS [200000], CB_CALLS [10000], SIZE [64], DEPTH [64], IDLE [1000],
 # BIG_SIZE [65536] and BIG_CALLS [2000] (a latency run with large payloads),
-# BUILD [build-release], OUT [docs/performance.md], TRANSPORTS ["tcp unix"],
+# BUILD [build-release], OUT [docs/performance.md], TRANSPORTS ["tcp unix tls"]
+# (tls: tether only, RFC 9289 with mutual authentication, certificates from
+# `tether certs`),
 # TETHER_BENCH_BIN [unset: build tether-bench; else use this binary].
 # Servers run on core 0 and clients on core 1 (taskset).
 set -eu
@@ -24,7 +26,7 @@ BIG_CALLS=${BIG_CALLS:-2000}
 DEPTH=${DEPTH:-64}
 IDLE=${IDLE:-1000}
 OUT=${OUT:-$ROOT/docs/performance.md}
-TRANSPORTS=${TRANSPORTS:-tcp unix}
+TRANSPORTS=${TRANSPORTS:-tcp unix tls}
 CMDLINE="RUNS=$RUNS LAT_CALLS=$LAT_CALLS TPUT_CALLS=$TPUT_CALLS CB_CALLS=$CB_CALLS SIZE=$SIZE BIG_SIZE=$BIG_SIZE BIG_CALLS=$BIG_CALLS DEPTH=$DEPTH IDLE=$IDLE scripts/bench.sh"
 
 SRV_CPU="taskset -c 0"
@@ -62,6 +64,28 @@ else
 	tail -n 5 "$TMP/tb.log" >&2
 fi
 
+# Certificates for tls:// (tether only): a development CA, a server
+# certificate for 127.0.0.1 and a client certificate.
+TLS_ARGS=
+CLI=$BUILD/tools/tether/tether
+if case " $IMPLS " in *" tether "*) true ;; *) false ;; esac &&
+	cmake --build "$BUILD" -j2 --target tether_cli >"$TMP/cli.log" 2>&1 &&
+	"$CLI" certs ca "$TMP/pki" >/dev/null &&
+	"$CLI" certs issue "$TMP/pki" server --ip 127.0.0.1 --server >/dev/null &&
+	"$CLI" certs issue "$TMP/pki" client --client >/dev/null; then
+	TLS_ARGS="--ca $TMP/pki/ca.pem"
+else
+	log "no TLS certificates (tether CLI missing); skipping tls"
+fi
+
+impls_for() { # TRANSPORT: the implementations measured over it
+	if [ "$1" = tls ]; then
+		[ -n "$TLS_ARGS" ] && echo tether
+	else
+		echo "$IMPLS"
+	fi
+}
+
 server_cmd() {
 	case $1 in
 	raw) echo "$B/raw-pingpong serve" ;;
@@ -83,12 +107,20 @@ client_cmd() {
 # in SPID_<impl> and EP_<impl> (all of a transport's servers run at once so
 # the runs of the implementations can be interleaved).
 start_server() {
-	if [ "$2" = unix ]; then ep="unix:$TMP/$1.sock"; else ep="tcp://127.0.0.1:0"; fi
+	extra=
+	case $2 in
+	unix) ep="unix:$TMP/$1.sock" ;;
+	tls)
+		ep="tls://127.0.0.1:0"
+		extra="$TLS_ARGS --cert $TMP/pki/server.pem --key $TMP/pki/server.key"
+		;;
+	*) ep="tcp://127.0.0.1:0" ;;
+	esac
 	out=$TMP/srv.$1.$2.out
 	# Empty the file here: the background shell truncates it only later.
 	: >"$out"
 	# shellcheck disable=SC2046
-	$SRV_CPU $(server_cmd "$1") --listen "$ep" >"$out" 2>"$TMP/srv.$1.err" &
+	$SRV_CPU $(server_cmd "$1") --listen "$ep" $extra >"$out" 2>"$TMP/srv.$1.err" &
 	eval "SPID_$1=$!"
 	ALL_PIDS="$ALL_PIDS $!"
 	i=0
@@ -118,7 +150,10 @@ run_client() { # IMPL ARGS...
 	impl=$1
 	shift
 	# shellcheck disable=SC2046
-	if ! $CLI_CPU $(client_cmd "$impl") --connect "$(server_ep "$impl")" "$@" >>"$RESULTS" 2>"$TMP/cli.err"; then
+	extra=
+	[ "$CUR_TR" = tls ] && extra="$TLS_ARGS --cert $TMP/pki/client.pem --key $TMP/pki/client.key"
+	# shellcheck disable=SC2086
+	if ! $CLI_CPU $(client_cmd "$impl") --connect "$(server_ep "$impl")" $extra "$@" >>"$RESULTS" 2>"$TMP/cli.err"; then
 		log "FAILED: $impl $*: $(cat "$TMP/cli.err")"
 	fi
 }
@@ -166,7 +201,10 @@ run_set() { # IMPL: one run of every mode
 }
 
 for tr in $TRANSPORTS; do
-	for impl in $IMPLS; do
+	CUR_TR=$tr
+	TR_IMPLS=$(impls_for "$tr")
+	[ -n "$TR_IMPLS" ] || continue
+	for impl in $TR_IMPLS; do
 		start_server "$impl" "$tr"
 	done
 	# Interleave the implementations run by run, so that load from
@@ -174,14 +212,16 @@ for tr in $TRANSPORTS; do
 	r=0
 	while [ $r -lt "$RUNS" ]; do
 		r=$((r + 1))
-		for impl in $IMPLS; do
+		for impl in $TR_IMPLS; do
 			log "$tr run $r/$RUNS: $impl"
 			run_set "$impl"
 		done
 	done
-	for impl in $IMPLS; do
+	for impl in $TR_IMPLS; do
 		stop_server "$impl"
 	done
+	# idle-conns speaks no TLS
+	[ "$tr" = tls ] && continue
 	# Memory per idle connection on a fresh server of each kind, so
 	# memory its allocator kept from the runs above does not hide it.
 	for impl in $IMPLS; do
@@ -198,8 +238,15 @@ done
 # medians per (impl, transport, mode) of calls_per_s, p50_us, p99_us
 field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
 median() { sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "-"}'; }
+# sel TRANSPORT: the JSON that selects it (tls is TCP with "tls":true)
+sel() {
+	case $1 in
+	tls) echo '"transport":"tcp","tls":true' ;;
+	*) echo "\"transport\":\"$1\",\"tls\":false" ;;
+	esac
+}
 stat() { # IMPL TRANSPORT MODE FIELD [SIZE]
-	grep "\"impl\":\"$1\"" "$RESULTS" | grep "\"transport\":\"$2\"" |
+	grep "\"impl\":\"$1\"" "$RESULTS" | grep "$(sel "$2")" |
 		grep "\"size\":${5:-$SIZE}," |
 		grep "\"mode\":\"$3\"" | field "$4" | median
 }
@@ -214,9 +261,9 @@ TABLE=$TMP/table.md
 	for tr in $TRANSPORTS; do
 		for impl in $IMPLS; do
 			for mode in latency throughput callback; do
-				n=$(grep "\"impl\":\"$impl\"" "$RESULTS" | grep "\"transport\":\"$tr\"" | grep "\"size\":$SIZE," | grep -c "\"mode\":\"$mode\"" || true)
+				n=$(grep "\"impl\":\"$impl\"" "$RESULTS" | grep "$(sel "$tr")" | grep "\"size\":$SIZE," | grep -c "\"mode\":\"$mode\"" || true)
 				[ "$n" -gt 0 ] || continue
-				d=$(grep "\"impl\":\"$impl\"" "$RESULTS" | grep "\"transport\":\"$tr\"" | grep "\"mode\":\"$mode\"" | head -n 1 | field depth)
+				d=$(grep "\"impl\":\"$impl\"" "$RESULTS" | grep "$(sel "$tr")" | grep "\"mode\":\"$mode\"" | head -n 1 | field depth)
 				echo "| $impl | $tr | $mode | $d | $n | $(stat $impl $tr $mode calls_per_s) | $(stat $impl $tr $mode p50_us) | $(stat $impl $tr $mode p99_us) |"
 			done
 		done
@@ -230,6 +277,7 @@ BIGTABLE=$TMP/big.md
 	for tr in $TRANSPORTS; do
 		for impl in $IMPLS; do
 			c=$(stat $impl $tr latency calls_per_s "$BIG_SIZE")
+			[ "$tr" = tls ] && [ "$c" = - ] && continue
 			mib=$(awk -v c="$c" -v s="$BIG_SIZE" 'BEGIN { if (c == "-") print "-"; else printf "%.1f", c * s / 1048576 }')
 			echo "| $impl | $tr | $c | $(stat $impl $tr latency p50_us "$BIG_SIZE") | $(stat $impl $tr latency p99_us "$BIG_SIZE") | $mib |"
 		done
@@ -241,6 +289,14 @@ RATIOS=$TMP/ratios.md
 	echo "| target | transport | value | goal | met |"
 	echo "| --- | --- | ---: | --- | --- |"
 	for tr in $TRANSPORTS; do
+		if [ "$tr" = tls ]; then
+			# no target: what TLS costs tether, for information
+			v=$(ratio "$(stat tether tls latency p50_us)" "$(stat tether tcp latency p50_us)")
+			echo "| tether TLS p50 latency / tether plaintext TCP p50 latency | tls | $v | (information) | |"
+			v=$(ratio "$(stat tether tls throughput calls_per_s)" "$(stat tether tcp throughput calls_per_s)")
+			echo "| tether TLS throughput / tether plaintext TCP throughput | tls | $v | (information) | |"
+			continue
+		fi
 		t=$(stat tether $tr latency p50_us); r=$(stat raw $tr latency p50_us); p=$(stat tirpc $tr latency p50_us)
 		v=$(ratio "$t" "$r")
 		echo "| tether p50 latency / raw p50 latency | $tr | $v | ≤ 1.15 | $(met "$v" le 1.15) |"
@@ -267,7 +323,7 @@ PLOT_NOTE=
 if command -v gnuplot >/dev/null 2>&1; then
 	DAT=$TMP/plot.dat
 	for tr in $TRANSPORTS; do
-		for impl in $IMPLS; do
+		for impl in $(impls_for "$tr"); do
 			echo "$impl/$tr $(stat $impl $tr latency p50_us) $(stat $impl $tr latency p99_us) $(stat $impl $tr throughput calls_per_s)"
 		done
 	done | sed 's/ - / 0 /g; s/ -$/ 0/' >"$DAT"
@@ -304,7 +360,9 @@ cat >"$OUT" <<MD
 Measured by \`scripts/bench.sh\` (never by CI). Each line is the median of
 $RUNS runs, the implementations' runs interleaved; the server runs on core
 0 and the client on core 1 (\`taskset\`),
-over loopback TCP (plaintext, \`tcp://127.0.0.1\`) and a Unix socket.
+over loopback TCP (plaintext, \`tcp://127.0.0.1\`), a Unix socket and, for
+tether only, TLS 1.3 with mutual authentication (\`tls://127.0.0.1\`,
+RFC 9289; rows with transport "tls").
 
 - **Machine**: $MACHINE
 - **Command**: \`$CMDLINE\`
