@@ -10,19 +10,23 @@
 #include "common/tt.h"
 #include "server/admit.h"
 
-/* "tcp://10.0.0.1:4000" -> "tcp://10.0.0.1"; Unix peers by uid. */
+/* "tcp://10.0.0.1:4000" -> "10.0.0.1"; Unix peers by uid. The scheme is
+ * left out: the server renames a connection's address "tls://..." once it
+ * knows the listener, and leaving must find the key entering made. */
 static void source_key(const tt_peer *p, char *key, size_t cap)
 {
-	const char *colon;
+	const char *start = p->addr, *colon;
 
 	if (p->has_cred) {
 		snprintf(key, cap, "unix:uid=%u", (unsigned)p->uid);
 		return;
 	}
-	colon = strrchr(p->addr, ':');
-	if (colon == NULL || strncmp(p->addr, "tcp://", 6) != 0)
-		colon = p->addr + strlen(p->addr);
-	snprintf(key, cap, "%.*s", (int)(colon - p->addr), p->addr);
+	if (strncmp(start, "tcp://", 6) == 0 || strncmp(start, "tls://", 6) == 0)
+		start += 6;
+	colon = strrchr(start, ':');
+	if (colon == NULL || start == p->addr)
+		colon = start + strlen(start);
+	snprintf(key, cap, "%.*s", (int)(colon - start), start);
 }
 
 static tt_admit_src *find(tt_admit *a, const char *key)
