@@ -140,6 +140,7 @@ static void audit_callback(const pend *p, tether_status st, uint64_t in)
 	ci.xid = p->xid, ci.prog = p->pd->prog, ci.vers = p->pd->vers;
 	ci.proc = p->pd->proc, ci.flavor = 0; /* AUTH_NONE: identify only */
 	ci.proc_name = p->pd->name;
+	ci.prog_name = tt_aud_prog_name(p->c->sec, p->pd->prog);
 	ci.t0_us = p->t0_us, ci.bytes_out = p->bytes_out, ci.bytes_in = in;
 	ci.st = st, ci.rule = TETHER_AUDIT_NONE_U32;
 	ci.dir = TETHER_AUDIT_DIR_CALLBACK, ci.parent_xid = p->parent_xid;
@@ -330,6 +331,9 @@ static tether_status start_call(tether_conn *c, const tether_proc_desc *pd,
 	tether_status st = tt_conn_call(c->eng, &a, p, &p->xid);
 	(void)tt_conn_out_buf(c->eng, &after);
 	p->bytes_out = after > before ? after - before : 0;
+	if (st == TETHER_E_BUSY)
+		tt_aud_limit(c, "outbound", TETHER_METRIC_LIMIT_OUTBOUND, st,
+			     p->pd->name);
 	if (st != TETHER_OK)
 		audit_callback(p, st, 0);
 	return st;

@@ -258,6 +258,15 @@ static void reply_stats(tether_status st, tether_audit_record *r)
 	r->reply_stat = 0, r->accept_stat = accept;
 }
 
+const char *tt_aud_prog_name(const tt_sec *sec, uint32_t prog)
+{
+	for (size_t i = 0; sec != NULL && i < sec->nidls; i++)
+		for (size_t j = 0; j < sec->idls[i]->nprograms; j++)
+			if (sec->idls[i]->programs[j]->prog == prog)
+				return sec->idls[i]->programs[j]->name;
+	return NULL;
+}
+
 void tt_aud_call(const tether_conn *c, const tt_aud_call_info *ci)
 {
 	tether_audit_record r;

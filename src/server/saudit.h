@@ -38,6 +38,9 @@ void tt_aud_tls_check(tether_conn *c);
 void tt_aud_conn_close(tether_conn *c, tether_status why);
 void tt_aud_limit(const tether_conn *c, const char *limit, tether_metric m,
 		  tether_status st, const char *detail);
+/* The name of program prog from the registered .x descriptions, or NULL
+ * (callbacks: the server does not serve their program). */
+const char *tt_aud_prog_name(const tt_sec *sec, uint32_t prog);
 /* A call record (and its metrics). */
 void tt_aud_call(const tether_conn *c, const tt_aud_call_info *ci);
 

@@ -638,6 +638,14 @@ static const tether_program_desc *const tp_programs[] = {&tp_program};
 static const tether_idl_desc tp_idl = {"tp.x", tp_source, NULL, 0,
 				       tp_programs, 1};
 
+/* The callback program's .x: lets the server name it in audit records. */
+static const tether_version_desc *const cb_versions[] = {&tp_cb_v1};
+static const tether_program_desc cb_program = {"TP_CB_PROG", TP_CB_PROG,
+					       cb_versions, 1};
+static const tether_program_desc *const cb_programs[] = {&cb_program};
+static const tether_idl_desc cb_idl = {"tp_cb.x", "program TP_CB_PROG {}",
+				       NULL, 0, cb_programs, 1};
+
 static void test_stats_admin(void **state)
 {
 	fx f;
@@ -795,7 +803,7 @@ static void test_cancel(void **state)
 static void test_callback_audit(void **state)
 {
 	fx f;
-	fx_opts fo = {.endpoint = "tls://127.0.0.1:0"};
+	fx_opts fo = {.endpoint = "tls://127.0.0.1:0", .idl = &cb_idl};
 	tether_client *c;
 	uint32_t size = 8, r = 99;
 	char *line, xs[48], v[64];
@@ -862,6 +870,7 @@ static void test_callback_audit(void **state)
 	}
 	field_is(line, "event", "call");
 	field_is(line, "proc_name", "NOTIFY");
+	field_is(line, "prog_name", "TP_CB_PROG");
 	field_is(line, "prog", "536874755"); /* 0x20000F03 */
 	field_is(line, "status", "OK");
 	field_is(line, "tls_version", "TLSv1.3");
