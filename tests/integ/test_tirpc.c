@@ -119,6 +119,40 @@ static void test_tirpc_client(void **state)
 	auth_destroy(cl->cl_auth); /* clnt_destroy leaves it */
 	clnt_destroy(cl);
 
+	/* The tether control program (src/server/control.x) is plain ONC
+	 * RPC: libtirpc calls its PING (unsigned hyper echoed) and CANCEL
+	 * (an XID nobody has in flight: FALSE). */
+	{
+		struct sockaddr_in sin = {.sin_family = AF_INET};
+		int sock = RPC_ANYSOCK;
+		u_quad_t in64 = 0x1122334455667788ull, out64 = 0;
+		u_int xid = 12345;
+		bool_t found = TRUE;
+		sin.sin_port = htons(port_of(ep));
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		cl = clnttcp_create(&sin, TETHER_CONTROL_PROG,
+				    TETHER_CONTROL_VERS, &sock, 0, 0);
+		assert_non_null(cl);
+		assert_int_equal(clnt_call(cl, 1, (xdrproc_t)xdr_u_quad_t,
+					   (char *)&in64,
+					   (xdrproc_t)xdr_u_quad_t,
+					   (char *)&out64, tv),
+				 RPC_SUCCESS);
+		assert_true(out64 == in64);
+		assert_int_equal(clnt_call(cl, 3, (xdrproc_t)xdr_u_int,
+					   (char *)&xid, (xdrproc_t)xdr_bool,
+					   (char *)&found, tv),
+				 RPC_SUCCESS);
+		assert_false(found);
+		/* STATS: no administrator, so AUTH_ERROR / AUTH_TOOWEAK. */
+		assert_int_equal(clnt_call(cl, 7, (xdrproc_t)tb_void, NULL,
+					   (xdrproc_t)tb_void, NULL, tv),
+				 RPC_AUTHERROR);
+		clnt_geterr(cl, &err);
+		assert_int_equal(err.re_why, AUTH_TOOWEAK);
+		clnt_destroy(cl);
+	}
+
 	/* The wrong version: libtirpc sees PROG_MISMATCH with 1..1. */
 	cl = tirpc_client(port_of(ep), 7);
 	assert_non_null(cl);
