@@ -574,7 +574,10 @@ void tt_dispatch(tether_conn *c, const tt_event *ev)
 	const tether_proc_desc *pd;
 	tether_call_ctx *ctx;
 	tether_status st;
-	uint64_t t0 = c->sec != NULL ? tt_aud_now_us() : 0;
+	uint64_t t0 = c->sec != NULL && (c->sec->audit != NULL ||
+					 c->sec->metrics != NULL)
+			  ? tt_aud_now_us()
+			  : 0;
 	uint32_t rule = TETHER_AUDIT_NONE_U32;
 	size_t before;
 
