@@ -331,6 +331,12 @@ static void sub_pump(sub_state *s)
 		s->sent++;
 		if (st != TETHER_OK)
 			s->done++;
+		if (st != TETHER_OK && st != TETHER_E_BUSY) {
+			/* The connection is gone or cut off: give up on the
+			 * rest instead of failing each one in turn. */
+			s->done += s->count - s->sent;
+			s->sent = s->count;
+		}
 	}
 	if (s->done == s->count) {
 		tether_call_ctx *ctx = s->ctx;
