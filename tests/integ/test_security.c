@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1270,6 +1271,65 @@ static void test_tls_raw_refusals(void **state)
 	fx_stop(&f);
 }
 
+/* An AUTH_SYS credential naming another uid than the kernel reports on a
+ * Unix socket: AUTH_BADCRED, audited with the reason. A record over the
+ * size limit: the connection is cut and a limit record names it. */
+static void test_spoof_and_record_limit(void **state)
+{
+	fx f;
+	char ep[128], *line;
+	fx_opts fo = {.endpoint = ep};
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	uint8_t b[128];
+	int fd;
+	(void)state;
+
+	snprintf(ep, sizeof ep, "unix:%s/spoof.sock", g_dir);
+	fx_start(&f, &fo);
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s/spoof.sock", g_dir);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+	{
+		/* RFC 5531 Appendix A: stamp, machinename "", uid, gid, gids<> */
+		const uint32_t w[] = {0x80000000u | 60, 4242, 0, 2, TP_PROG, 1,
+				      TP_WHOAMI, 1, 20, 0, 0,
+				      (uint32_t)getuid() + 1, 0, 0, 0, 0};
+		for (size_t i = 0; i < 16; i++)
+			put32(b + 4 * i, w[i]);
+		assert_int_equal(write(fd, b, 64), 64);
+	}
+	assert_int_equal(read_some(fd, b, 24, 3000), 24);
+	assert_int_equal(get32(b + 4), 4242);
+	assert_int_equal(get32(b + 12), 1); /* MSG_DENIED */
+	assert_int_equal(get32(b + 20), 1); /* AUTH_BADCRED */
+	line = audit_find("\"xid\":4242,", NULL);
+	assert_non_null(line);
+	field_is(line, "auth_flavor_name", "AUTH_SYS");
+	field_is(line, "auth_stat_name", "AUTH_BADCRED");
+	field_is(line, "status", "E_AUTH_REJECTED");
+	assert_non_null(strstr(line, "contradicts"));
+	free(line);
+	/* A record mark of 2^31-1 bytes: refused before any buffering. */
+	put32(b, 0x7fffffffu);
+	assert_int_equal(write(fd, b, 4), 4);
+	assert_int_equal(read_some(fd, b, sizeof b, 3000), 0);
+	close(fd);
+	line = audit_find("\"event\":\"limit\"",
+			  "\"limit\":\"record_size\"", NULL);
+	assert_non_null(line);
+	field_is(line, "transport", "unix");
+	free(line);
+	/* Still serving. */
+	{
+		tether_client *c;
+		assert_int_equal(tether_client_connect(f.ep, NULL, &c),
+				 TETHER_OK);
+		assert_int_equal(echo(c), TETHER_OK);
+		tether_client_free(c);
+	}
+	fx_stop(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1285,6 +1345,7 @@ int main(void)
 	    cmocka_unit_test(test_auth_tls_badcred),
 	    cmocka_unit_test(test_tls_raw_refusals),
 	    cmocka_unit_test(test_starttls_stripping),
+	    cmocka_unit_test(test_spoof_and_record_limit),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
