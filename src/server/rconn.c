@@ -147,12 +147,33 @@ static void audit_callback(const pend *p, tether_status st, uint64_t in)
 	tt_aud_call(p->c, &ci);
 }
 
+/* While a callback's completion runs: its connection and parent XID, so
+ * that a callback the completion makes (a chain: SUBSCRIBE pumping
+ * NOTIFYs) is audited with the same parent. */
+static _Thread_local const tether_conn *chain_conn;
+static _Thread_local uint32_t chain_parent;
+
 static void complete_async(pend *p, tether_status st, void *res)
 {
+	const tether_conn *oc = chain_conn;
+	uint32_t op = chain_parent;
+
+	chain_conn = p->c, chain_parent = p->parent_xid;
 	if (p->pd->complete != NULL)
 		p->pd->complete(p->done, st, res, p->ud);
 	else
 		((tether_done_fn)p->done)(st, res, p->ud);
+	chain_conn = oc, chain_parent = op;
+}
+
+/* The inbound call a new outbound call on c descends from, if known. */
+static uint32_t parent_of(const tether_conn *c)
+{
+	if (tt_ctx_current != NULL && tt_ctx_current->conn == c)
+		return tt_ctx_current->xid;
+	if (chain_conn == c && c != NULL)
+		return chain_parent;
+	return TETHER_AUDIT_NONE_U32;
 }
 
 static tether_status decode_res(const tether_proc_desc *pd, const uint8_t *body,
@@ -350,9 +371,7 @@ tether_status tt_rconn_call_sync(tether_conn *c, const tether_proc_desc *pd,
 	if (p == NULL)
 		return TETHER_E_NOMEM;
 	p->pd = pd, p->w = w;
-	p->parent_xid = tt_ctx_current != NULL && tt_ctx_current->conn == c
-			    ? tt_ctx_current->xid
-			    : TETHER_AUDIT_NONE_U32;
+	p->parent_xid = parent_of(c);
 	st = start_call(c, pd, arg, body, body_len, deadline_ms, p);
 	if (st != TETHER_OK) {
 		tt_free(p, sizeof *p);
@@ -430,9 +449,7 @@ tether_status tether_call_async(tether_conn *c, const tether_proc_desc *pd,
 	if (p == NULL)
 		return TETHER_E_NOMEM;
 	p->pd = pd, p->done = done, p->ud = ud;
-	p->parent_xid = tt_ctx_current != NULL && tt_ctx_current->conn == c
-			    ? tt_ctx_current->xid
-			    : TETHER_AUDIT_NONE_U32;
+	p->parent_xid = parent_of(c);
 	if (c->loop != NULL && !tt_io_loop_on_thread(c->loop)) {
 		st = post_async(c, p, arg, deadline_ms);
 	} else {

@@ -62,7 +62,7 @@ closed() {
 }
 step "a call" 0 "$BENCH" call --connect "$EP" --mode latency --size 16 --calls 1 "${CLI[@]}"
 closed 1
-step "callbacks" 0 "$BENCH" call --connect "$EP" --mode callback --size 8 --calls 2 "${CLI[@]}"
+step "callbacks" 0 "$BENCH" call --connect "$EP" --mode callback --size 8 --calls 40 "${CLI[@]}"
 closed 2
 # No administrator is configured: STATS is denied to everyone.
 step "a denied call (STATS)" 1 "$TETHER" stats "$EP" "${CLI[@]}"
@@ -146,6 +146,11 @@ need(cb, prog=0x20000E03, proc=1, proc_name="NOTIFY", status="OK",
      causality_id=sub["causality_id"], conn_id=sub["conn_id"],
      reply_stat_name="MSG_ACCEPTED", accept_stat_name="SUCCESS", **TLS)
 assert cb["xid"] != sub["xid"], cb
+# All 40 NOTIFYs (16 in flight at most: the rest are made from earlier
+# callbacks' completions) carry the
+# SUBSCRIBE as their parent.
+cbs = [r for r in recs if r["direction"] == "callback"]
+assert len(cbs) == 40 and all(r["parent_xid"] == sub["xid"] for r in cbs), cbs
 
 den = one("denial", lambda r: r["event"] == "denial")
 present(den, *CALL, "auth_stat")
