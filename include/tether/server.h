@@ -253,6 +253,11 @@ TETHER_API uint64_t tether_ctx_received_ms(tether_call_ctx *ctx);
 TETHER_API uint64_t tether_ctx_deadline_ms(tether_call_ctx *ctx);
 /* The procedure being served. */
 TETHER_API const tether_proc_desc *tether_ctx_proc(tether_call_ctx *ctx);
+/* The protection of the connection the call came on (RFC 9289 §7.1):
+ * "plaintext", "unix-peercred", "tls-server-auth" or "tls-mutual-auth"
+ * (TETHER_AUDIT_MODE_*); NULL on a client's connection (callbacks: the
+ * client knows what it asked for). Static string. */
+TETHER_API const char *tether_ctx_security_mode(tether_call_ctx *ctx);
 /* The XID of the call being served (RFC 5531 §9). */
 TETHER_API uint32_t tether_ctx_xid(tether_call_ctx *ctx);
 /* True once the caller cancelled this call (the control program's CANCEL,

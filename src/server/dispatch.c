@@ -778,6 +778,13 @@ uint64_t tether_ctx_received_ms(tether_call_ctx *ctx)
 	return ctx == NULL ? 0 : ctx->received_ms;
 }
 
+const char *tether_ctx_security_mode(tether_call_ctx *ctx)
+{
+	if (ctx == NULL || ctx->conn->aud == NULL)
+		return NULL;
+	return ctx->conn->aud->mode;
+}
+
 uint32_t tether_ctx_xid(tether_call_ctx *ctx)
 {
 	return ctx == NULL ? 0 : ctx->xid;

@@ -2,7 +2,7 @@
 /*
  * saudit.c - the server's audit records and metrics (docs/audit.md):
  * connection open/close, TLS established and the connection's security
- * mode (RFC 9289 §7), calls, callbacks, denials and limit hits. Each
+ * mode (RFC 9289 §7.1), calls, callbacks, denials and limit hits. Each
  * record repeats the connection facts gathered once at accept.
  */
 #include <arpa/inet.h>
@@ -142,8 +142,8 @@ void tt_aud_limit(const tether_conn *c, const char *limit, tether_metric m,
 	tt_aud_emit(c, &r);
 }
 
-/* RFC 9289 §7 (security considerations, "the mode of each connection"):
- * once the handshake is done, the TLS facts and the mode it ended in. */
+/* RFC 9289 §7.1: an audit log of the security mode selected is REQUIRED.
+ * Once the handshake is done: the TLS facts and the mode it ended in. */
 void tt_aud_tls_check(tether_conn *c)
 {
 	tt_io_xport *x;

@@ -255,6 +255,13 @@ static int group_teardown(void **state)
 /* ---- handlers ------------------------------------------------------------ */
 
 static atomic_uint g_held_xid;
+static char g_mode[64];
+
+static void note_mode(tether_call_ctx *ctx)
+{
+	const char *m = tether_ctx_security_mode(ctx);
+	snprintf(g_mode, sizeof g_mode, "%s", m != NULL ? m : "(null)");
+}
 static atomic_bool g_saw_cancel;
 
 static tether_status h_echo(tether_call_ctx *ctx, const tp_bytes *a,
@@ -267,7 +274,7 @@ static tether_status h_echo(tether_call_ctx *ctx, const tp_bytes *a,
 
 static tether_status h_whoami(tether_call_ctx *ctx, uint32_t *r)
 {
-	(void)ctx;
+	note_mode(ctx);
 	*r = 7;
 	return TETHER_OK;
 }
@@ -493,6 +500,7 @@ static void test_policy_tls(void **state)
 	assert_int_equal(whoami(c), TETHER_E_DENIED);
 	assert_int_equal(echo(d), TETHER_E_DENIED);
 	assert_int_equal(whoami(d), TETHER_OK);
+	assert_string_equal(g_mode, "tls-mutual-auth");
 	/* The server keeps serving both after the denials. */
 	assert_int_equal(echo(c), TETHER_OK);
 	assert_int_equal(whoami(d), TETHER_OK);
@@ -573,6 +581,7 @@ static void test_rate_limit(void **state)
 	assert_int_equal(echo(c), TETHER_E_RATE_LIMITED);
 	/* Other procedures have no rule: still served. */
 	assert_int_equal(whoami(c), TETHER_OK);
+	assert_string_equal(g_mode, "plaintext");
 	line = audit_find("\"event\":\"limit\"", "\"limit\":\"rate_address\"",
 			  NULL);
 	assert_non_null(line);
