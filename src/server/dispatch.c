@@ -568,12 +568,14 @@ static bool gate(tether_conn *c, const tt_event *ev, uint64_t t0,
 	return false;
 }
 
+static void serve(tether_conn *c, const tt_event *ev,
+		  const tether_proc_desc *pd, const tt_reg_entry *ent,
+		  uint64_t t0, uint32_t rule);
+
 void tt_dispatch(tether_conn *c, const tt_event *ev)
 {
 	const tt_reg_entry *ent = NULL;
 	const tether_proc_desc *pd;
-	tether_call_ctx *ctx;
-	tether_status st;
 	uint64_t t0 = c->sec != NULL && (c->sec->audit != NULL ||
 					 c->sec->metrics != NULL)
 			  ? tt_aud_now_us()
@@ -607,7 +609,18 @@ void tt_dispatch(tether_conn *c, const tt_event *ev)
 			 grew(c, before), t0);
 		return;
 	}
-	ctx = ctx_new(c, ev);
+	serve(c, ev, pd, ent, t0, rule);
+}
+
+/* A routed call: its context, arguments, handler. */
+static void serve(tether_conn *c, const tt_event *ev,
+		  const tether_proc_desc *pd, const tt_reg_entry *ent,
+		  uint64_t t0, uint32_t rule)
+{
+	tether_call_ctx *ctx = ctx_new(c, ev);
+	size_t before = out_len(c);
+	tether_status st;
+
 	if (ctx == NULL) {
 		reply_error(c, ev->call_id, TETHER_E_SYSTEM_ERR, 0, 0);
 		if (c->budget != NULL && c->budget->max != 0)
@@ -627,7 +640,6 @@ void tt_dispatch(tether_conn *c, const tt_event *ev)
 		st = prepare_res(ctx);
 	if (st != TETHER_OK) {
 		st = st == TETHER_E_NOMEM ? TETHER_E_SYSTEM_ERR : st;
-		before = out_len(c);
 		reply_error(c, ev->call_id, st, 0, 0);
 		audit_ctx(ctx, st, grew(c, before));
 		ctx_free(ctx);

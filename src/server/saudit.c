@@ -270,10 +270,12 @@ const char *tt_aud_prog_name(const tt_sec *sec, uint32_t prog)
 void tt_aud_call(const tether_conn *c, const tt_aud_call_info *ci)
 {
 	tether_audit_record r;
-	uint64_t dur = tt_aud_now_us() - ci->t0_us;
+	uint64_t dur;
 
-	if (c->sec == NULL)
+	if (c->sec == NULL ||
+	    (c->sec->audit == NULL && c->sec->metrics == NULL))
 		return;
+	dur = tt_aud_now_us() - ci->t0_us;
 	if (ci->dir == TETHER_AUDIT_DIR_CALLBACK && ci->st == TETHER_E_TIMEOUT)
 		tt_aud_metric(c, TETHER_METRIC_CALLBACK_EXPIRIES);
 	if (c->sec->metrics != NULL) {
