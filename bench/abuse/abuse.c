@@ -102,7 +102,8 @@ static int serve(const cfg *c)
 	return 0;
 }
 
-/* ---- the attacker and the good client (parent) ---------------------------- */
+/* ---- the attacker and the good client (parent) ----------------------------
+ */
 
 typedef struct child {
 	pid_t pid;
@@ -262,8 +263,7 @@ static void phase_blackholes(child *ch, const cfg *c, tether_client *good)
 	opened = open_blackholes(ch, c, fds);
 	printf("black holes: %u of %u opened in %llu ms over %u source "
 	       "addresses\n",
-	       opened, c->blackholes,
-	       (unsigned long long)(adv_now_ms() - t0),
+	       opened, c->blackholes, (unsigned long long)(adv_now_ms() - t0),
 	       (c->blackholes + c->per_addr - 1) / c->per_addr);
 	adv_sleep_ms(1000); /* all accepted, all SUBSCRIBEs pumping */
 	server_stats(ch, st, sizeof st);

@@ -104,7 +104,8 @@ void adv_alloc_mark(void)
 
 int adv_connect(uint16_t port, const char *src, bool nb)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(port)};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 
 	if (fd < 0)
@@ -113,7 +114,8 @@ int adv_connect(uint16_t port, const char *src, bool nb)
 	if (src != NULL) {
 		struct sockaddr_in me = {.sin_family = AF_INET};
 		inet_pton(AF_INET, src, &me.sin_addr);
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				 sizeof one);
 		if (bind(fd, (struct sockaddr *)&me, sizeof me) != 0) {
 			close(fd);
 			return -1;
@@ -220,8 +222,9 @@ long adv_cpu_ticks(int pid)
 	/* Fields after the command name "(...)": state is field 3, utime
 	 * and stime are fields 14 and 15 (proc(5)). */
 	p = strrchr(buf, ')');
-	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u "
-				       "%*u %*u %ld %ld",
+	if (p == NULL || sscanf(p + 2,
+				"%*c %*d %*d %*d %*d %*d %*u %*u %*u "
+				"%*u %*u %ld %ld",
 				&ut, &st) != 2)
 		return -1;
 	return ut + st;
@@ -380,8 +383,8 @@ static tether_status h_uint(tether_call_ctx *ctx, const uint32_t *a,
 	return TETHER_OK;
 }
 
-const tp_handlers adv_handlers = {h_echo,   h_slow, h_subscribe, h_whoami,
-				  h_uint,   h_uint, h_uint};
+const tp_handlers adv_handlers = {h_echo, h_slow, h_subscribe, h_whoami,
+				  h_uint, h_uint, h_uint};
 
 static tether_status h_notify(tether_call_ctx *ctx, const tp_bytes *a,
 			      uint32_t *r)

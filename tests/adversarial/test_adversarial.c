@@ -264,7 +264,8 @@ static void test_half_open(void **state)
 	down(&f);
 }
 
-/* ---- connection flood ----------------------------------------------------- */
+/* ---- connection flood -----------------------------------------------------
+ */
 
 /* 300 connections from one address: past max_per_source (64, the default;
  * the good client holds one) each is closed at once (refused_source). The
@@ -302,7 +303,8 @@ static void test_connection_flood(void **state)
 	down(&f);
 }
 
-/* ---- fd exhaustion --------------------------------------------------------- */
+/* ---- fd exhaustion ---------------------------------------------------------
+ */
 
 static const char *g_self;
 
@@ -437,7 +439,8 @@ static void test_fd_exhaustion(void **state)
 	close(c.out);
 }
 
-/* ---- malformed records ----------------------------------------------------- */
+/* ---- malformed records -----------------------------------------------------
+ */
 
 /* Record marks claiming 2^31-1 bytes (last fragment and not) and the
  * all-ones word (2^32-1): refused before buffering (max_record 4 MiB). */
@@ -489,7 +492,8 @@ static void test_tiny_fragments(void **state)
 	assert_true(fd >= 0);
 	for (uint64_t end = adv_now_ms() + 3000;
 	     off < (size_t)N * 5 && adv_now_ms() < end;) {
-		ssize_t n = send(fd, b + off, (size_t)N * 5 - off, MSG_NOSIGNAL);
+		ssize_t n =
+		    send(fd, b + off, (size_t)N * 5 - off, MSG_NOSIGNAL);
 		if (n > 0)
 			off += (size_t)n, sent += (size_t)n;
 		else if (n < 0 && errno != EAGAIN)
@@ -508,7 +512,8 @@ static void test_tiny_fragments(void **state)
 	down(&f);
 }
 
-/* ---- call flood ------------------------------------------------------------ */
+/* ---- call flood ------------------------------------------------------------
+ */
 
 /* 5,000 pipelined ECHO calls on one connection whose peer does not read its
  * replies at first: the server stops reading (max_inbound, output budget),
@@ -570,7 +575,8 @@ static void test_call_flood(void **state)
 	down(&f);
 }
 
-/* ---- big calls: memory per connection -------------------------------------- */
+/* ---- big calls: memory per connection --------------------------------------
+ */
 
 /* Both workers busy (two SLOW calls), then 40 blocking ECHO calls of 1 MiB
  * each: they wait for a worker with their records held. max_conn_memory
@@ -599,7 +605,8 @@ static void test_big_calls(void **state)
 			       hdr, 1);
 	/* adv_call wrote the mark for 12 words: fix it for the payload. */
 	for (uint32_t i = 0; i < N; i++)
-		adv_put32(out + 96 + i * rec, 0x80000000u | (uint32_t)(rec - 4));
+		adv_put32(out + 96 + i * rec,
+			  0x80000000u | (uint32_t)(rec - 4));
 	fd = adv_connect(f.port, NULL, true);
 	assert_true(fd >= 0);
 	for (uint64_t end = adv_now_ms() + 1000; adv_now_ms() < end;) {
@@ -638,7 +645,8 @@ static void test_big_calls(void **state)
 	down(&f);
 }
 
-/* ---- abandoned calls (cancel storm) ----------------------------------------- */
+/* ---- abandoned calls (cancel storm) -----------------------------------------
+ */
 
 /* Rounds of 128 blocking calls whose caller disconnects at once: the work
  * they leave behind is bounded (max_inbound per connection, the worker
@@ -682,7 +690,8 @@ static void test_abandoned_calls(void **state)
 	down(&f);
 }
 
-/* ---- cancel storm ------------------------------------------------------------ */
+/* ---- cancel storm
+ * ------------------------------------------------------------ */
 
 enum { CTL_PROG = 0x20746574u, CTL_CANCEL = 3 }; /* src/server/control.x */
 
@@ -728,7 +737,8 @@ static void read_replies(int fd, unsigned want, unsigned ms, replies *r)
 	uint64_t end = adv_now_ms() + ms;
 
 	while (r->records < want && adv_now_ms() < end) {
-		ssize_t n = recv(fd, buf + have, sizeof buf - have, MSG_DONTWAIT);
+		ssize_t n =
+		    recv(fd, buf + have, sizeof buf - have, MSG_DONTWAIT);
 		size_t off = 0;
 		if (n <= 0) {
 			if (n == 0)
@@ -800,7 +810,8 @@ static void test_cancel_storm(void **state)
 	down(&f);
 }
 
-/* ---- replies never asked for, RPC version 3 ---------------------------------- */
+/* ---- replies never asked for, RPC version 3
+ * ---------------------------------- */
 
 /* 1,000 REPLYs with XIDs the server never issued are dropped (RFC 5531
  * §9: matched against our own calls only); the connection still works. */
