@@ -103,11 +103,16 @@ tether_client_peer_identity(tether_client *c);
 #define TETHER_FEATURE_STATS 4u	     /* STATS (administrators) */
 #define TETHER_FEATURE_RATE_VERF 8u  /* rate limits say so (E_RATE_LIMITED) */
 #define TETHER_FEATURE_CALLBACKS 16u /* the server may call back */
+#define TETHER_FEATURE_CONTEXT 32u   /* takes the per-call context */
 
 /* Asks the server what it supports, with one call of the control
  * program's CAPABILITIES (deadline 0: the client's default). A plain ONC
  * RPC server answers PROG_UNAVAIL: then *features is 0 and the status
- * TETHER_OK (carry on in plain ONC RPC). Other failures as tether_call(). */
+ * TETHER_OK (carry on in plain ONC RPC). When the server announces
+ * TETHER_FEATURE_CONTEXT, the client's later calls carry the per-call
+ * context credential (their deadline; docs/protocol.md §6); until then,
+ * and with plain servers, they carry AUTH_NONE. Other failures as
+ * tether_call(). */
 TETHER_API TETHER_WUR tether_status
 tether_client_peer_features(tether_client *c, uint32_t *features);
 

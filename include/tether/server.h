@@ -247,9 +247,10 @@ TETHER_API const tether_peer_identity *
 tether_ctx_peer_identity(tether_call_ctx *ctx);
 /* When the call arrived, on the monotonic clock in ms. */
 TETHER_API uint64_t tether_ctx_received_ms(tether_call_ctx *ctx);
-/* The caller's deadline (monotonic ms), or UINT64_MAX when the peer sent
- * none (plain ONC RPC peers never do; the tether per-call context that
- * carries it is not implemented yet). */
+/* The caller's deadline (monotonic ms, from when the call arrived plus the
+ * time the caller allowed), or UINT64_MAX when the peer sent none: plain
+ * ONC RPC peers never do; a tether client does once it has asked the
+ * server's capabilities (docs/protocol.md §6). */
 TETHER_API uint64_t tether_ctx_deadline_ms(tether_call_ctx *ctx);
 /* The procedure being served. */
 TETHER_API const tether_proc_desc *tether_ctx_proc(tether_call_ctx *ctx);

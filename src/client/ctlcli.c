@@ -7,6 +7,7 @@
 
 #include "common/tt.h"
 #include "server/control.h"
+#include "server/rconn.h"
 
 tether_status tether_client_peer_features(tether_client *c, uint32_t *features)
 {
@@ -21,6 +22,10 @@ tether_status tether_client_peer_features(tether_client *c, uint32_t *features)
 	st = ctl_capabilities_1(c, &caps, a, 0);
 	if (st == TETHER_OK)
 		*features = caps.features;
+	/* From now on calls carry the per-call context (docs/protocol.md §6):
+	 * the peer said it takes it. */
+	if (st == TETHER_OK && (caps.features & CTL_F_CONTEXT) != 0)
+		atomic_store(&tether_client_conn(c)->send_ctx, true);
 	tether_arena_free(a);
 	/* A plain ONC RPC server does not serve the control program. */
 	if (st == TETHER_E_PROG_UNAVAIL || st == TETHER_E_PROG_MISMATCH)

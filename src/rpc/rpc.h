@@ -68,7 +68,13 @@ enum {
 	 * Unregistered: far above the IANA blocks (0..400000). */
 	TT_AUTH_TETHER_RATE = 0x74745201,
 	/* The same for "the caller cancelled this call" (control CANCEL). */
-	TT_AUTH_TETHER_CANCEL = 0x74745202
+	TT_AUTH_TETHER_CANCEL = 0x74745202,
+	/* The per-call context credential a tether client sends once the
+	 * server announced CTL_F_CONTEXT (docs/protocol.md §6); body: version
+	 * (1), deadline in ms from receipt (0: none), causality id (hyper, 0:
+	 * none): 16 bytes. */
+	TT_AUTH_TETHER_CTX = 0x74745203,
+	TT_TETHER_CTX_LEN = 16
 };
 
 /* RFC 5531 §8.2 opaque_auth. body is BORROWED: after tt_rpc_decode it

@@ -23,6 +23,7 @@ extern "C" {
 #define CTL_F_STATS 4
 #define CTL_F_RATE_VERF 8
 #define CTL_F_CALLBACKS 16
+#define CTL_F_CONTEXT 32
 
 typedef struct ctl_capabilities ctl_capabilities;
 typedef struct ctl_health ctl_health;

@@ -36,7 +36,7 @@ static tether_status h_caps(tether_call_ctx *ctx, ctl_capabilities *resp)
 
 	resp->control_version = 1;
 	resp->features = CTL_F_CANCEL | CTL_F_REFLECTION | CTL_F_RATE_VERF |
-			 CTL_F_CALLBACKS;
+			 CTL_F_CALLBACKS | CTL_F_CONTEXT;
 	if (sec->admin != NULL)
 		resp->features |= CTL_F_STATS;
 	resp->max_record = ctx->conn->max_record;

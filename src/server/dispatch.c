@@ -10,6 +10,7 @@
 #include "common/tt.h"
 #include "server/dispatch.h"
 #include "server/saudit.h"
+#include "xdr/wire.h"
 #include <tether/server.h>
 
 _Thread_local tether_call_ctx *tt_ctx_current;
@@ -104,6 +105,7 @@ static void audit_ctx(tether_call_ctx *ctx, tether_status st, size_t out)
 	ci.bytes_in = ctx->bytes_in, ci.bytes_out = out;
 	ci.st = st, ci.rule = ctx->rule;
 	ci.dir = TETHER_AUDIT_DIR_CALL;
+	ci.causality = ctx->causality;
 	tt_aud_call(c, &ci);
 }
 
@@ -358,6 +360,10 @@ static bool bad_cred(const tether_conn *c, const tt_call_hdr *h)
 	 * is on another procedure, inside TLS, or on a plaintext listener. */
 	if (h->cred.flavor == TT_AUTH_TLS)
 		return true;
+	/* docs/protocol.md §6: the context credential, version 1 only. */
+	if (h->cred.flavor == TT_AUTH_TETHER_CTX)
+		return h->cred.len != TT_TETHER_CTX_LEN ||
+		       tt_xdr_get32(h->cred.body) != 1;
 	if (h->cred.flavor != TT_AUTH_SYS)
 		return false;
 	if (tt_auth_sys_decode(&h->cred, &as) != TETHER_OK)
@@ -462,7 +468,10 @@ static void audit_ev(tether_conn *c, const tt_event *ev, tether_status st,
 	if (st == TETHER_E_AUTH_REJECTED)
 		ci.detail = ev->call.cred.flavor == TT_AUTH_TLS
 				? "AUTH_TLS outside the RFC 9289 probe"
-				: "AUTH_SYS credential contradicts the peer's";
+			    : ev->call.cred.flavor == TT_AUTH_TETHER_CTX
+				? "malformed tether context credential"
+				: "AUTH_SYS credential malformed or "
+				  "contradicting the kernel's";
 	tt_aud_call(c, &ci);
 }
 
@@ -635,6 +644,16 @@ static void serve(tether_conn *c, const tt_event *ev,
 	ctx->flavor = ev->call.cred.flavor;
 	ctx->rule = rule;
 	ctx->t0_us = t0, ctx->bytes_in = call_bytes(ev);
+	ctx->deadline_ms = UINT64_MAX;
+	if (ev->call.cred.flavor == TT_AUTH_TETHER_CTX) {
+		/* Checked by bad_cred: 16 bytes, version 1. */
+		const uint8_t *b = ev->call.cred.body;
+		uint32_t ms = tt_xdr_get32(b + 4);
+		if (ms != 0)
+			ctx->deadline_ms = ctx->received_ms + ms;
+		ctx->causality = (uint64_t)tt_xdr_get32(b + 8) << 32 |
+				 tt_xdr_get32(b + 12);
+	}
 	st = decode_args(ctx, ev);
 	if (st == TETHER_OK)
 		st = prepare_res(ctx);
@@ -809,8 +828,7 @@ bool tether_ctx_cancelled(tether_call_ctx *ctx)
 
 uint64_t tether_ctx_deadline_ms(tether_call_ctx *ctx)
 {
-	(void)ctx; /* no per-call context extension yet (DESIGN §2) */
-	return UINT64_MAX;
+	return ctx == NULL ? UINT64_MAX : ctx->deadline_ms;
 }
 
 const tether_proc_desc *tether_ctx_proc(tether_call_ctx *ctx)

@@ -26,6 +26,8 @@ struct tether_call_ctx {
 	atomic_bool cancelled;	    /* CANCEL from the peer (any thread) */
 	uint32_t flavor, rule;	    /* audit: cred flavor, policy rule */
 	uint64_t t0_us, bytes_in;   /* audit */
+	uint64_t deadline_ms;	    /* monotonic; UINT64_MAX: none */
+	uint64_t causality;	    /* from the context credential; 0: none */
 	tether_call_ctx *next, *prev;
 };
 

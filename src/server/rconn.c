@@ -10,6 +10,7 @@
 #include "server/dispatch.h"
 #include "server/rconn.h"
 #include "server/saudit.h"
+#include "xdr/wire.h"
 
 /* One outbound call in flight: the engine's cookie. */
 typedef struct pend {
@@ -341,6 +342,16 @@ static tether_status start_call(tether_conn *c, const tether_proc_desc *pd,
 		a.arg = arg;
 	}
 	a.deadline_ms = deadline_ms;
+	/* docs/protocol.md §6: the per-call context, only to a peer that said
+	 * it takes it (a plain peer would refuse the unknown flavor). */
+	uint8_t ctxb[TT_TETHER_CTX_LEN];
+	if (atomic_load(&c->send_ctx)) {
+		memset(ctxb, 0, sizeof ctxb);
+		tt_xdr_put32(ctxb, 1);
+		tt_xdr_put32(ctxb + 4, deadline_ms);
+		a.cred.flavor = TT_AUTH_TETHER_CTX;
+		a.cred.body = ctxb, a.cred.len = sizeof ctxb;
+	}
 	/* The engine's clock moves only when ticked: bring it to now so the
 	 * deadline counts from this call, not from the last tick. */
 	tt_conn_tick(c->eng, tt_io_now_ms());

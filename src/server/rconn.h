@@ -91,6 +91,7 @@ struct tether_conn {
 	const tt_sec *sec; /* the server's security components; NULL: client */
 	tt_caud *aud;	   /* audit facts of this connection; NULL: client */
 	const tether_peer_identity *local_identity; /* ours (callbacks' audit) */
+	atomic_bool send_ctx; /* client: the peer takes the context credential */
 	tether_conn *next, *prev; /* the owner's list */
 };
 

@@ -302,7 +302,9 @@ void tt_aud_call(const tether_conn *c, const tt_aud_call_info *ci)
 		if (ci->parent_xid != TETHER_AUDIT_NONE_U32)
 			r.causality_id = r.conn_id << 32 | ci->parent_xid;
 	} else {
-		r.causality_id = r.conn_id << 32 | ci->xid;
+		r.causality_id = ci->causality != 0
+				     ? ci->causality
+				     : r.conn_id << 32 | ci->xid;
 	}
 	reply_stats(ci->st, &r);
 	r.status = ci->st;

@@ -19,6 +19,7 @@ typedef struct tt_aud_call_info {
 	tether_audit_direction dir;
 	uint32_t parent_xid; /* callbacks: the inbound call that caused it */
 	const char *detail;  /* why it was refused, or NULL */
+	uint64_t causality;  /* given by the caller (context credential); 0 */
 } tt_aud_call_info;
 
 uint64_t tt_aud_wall_ms(void);

@@ -256,11 +256,14 @@ static int group_teardown(void **state)
 
 static atomic_uint g_held_xid;
 static char g_mode[64];
+static uint64_t g_allowed_ms; /* deadline - arrival; UINT64_MAX: none */
 
 static void note_mode(tether_call_ctx *ctx)
 {
 	const char *m = tether_ctx_security_mode(ctx);
+	uint64_t d = tether_ctx_deadline_ms(ctx);
 	snprintf(g_mode, sizeof g_mode, "%s", m != NULL ? m : "(null)");
+	g_allowed_ms = d == UINT64_MAX ? d : d - tether_ctx_received_ms(ctx);
 }
 static atomic_bool g_saw_cancel;
 
@@ -706,7 +709,22 @@ static void test_list_describe(void **state)
 	fx_start(&f, &fo);
 	assert_int_equal(tether_arena_new(1 << 20, &a), TETHER_OK);
 	assert_int_equal(tether_client_connect(f.ep, NULL, &c), TETHER_OK);
+	/* Before CAPABILITIES the client sends plain AUTH_NONE: no deadline
+	 * reaches the handler. */
+	assert_int_equal(whoami(c), TETHER_OK);
+	assert_true(g_allowed_ms == UINT64_MAX);
 	assert_int_equal(tether_client_peer_features(c, &features), TETHER_OK);
+	assert_true(features & TETHER_FEATURE_CONTEXT);
+	/* After it, the per-call context carries the call's deadline (3000
+	 * ms in whoami()), as the server measures it from arrival. */
+	assert_int_equal(whoami(c), TETHER_OK);
+	assert_true(g_allowed_ms == 3000);
+	{
+		char *line = audit_find("\"proc\":4,", "1953780227", NULL);
+		assert_non_null(line); /* auth_flavor 0x74745203 */
+		field_is(line, "status", "OK");
+		free(line);
+	}
 	assert_true(features & TETHER_FEATURE_REFLECTION);
 	assert_true(features & TETHER_FEATURE_CANCEL);
 	assert_false(features & TETHER_FEATURE_STATS); /* no admin set */
@@ -1120,6 +1138,12 @@ static void test_auth_tls_badcred(void **state)
 	assert_int_equal(get32(b + 8), 1);  /* MSG_DENIED */
 	assert_int_equal(get32(b + 12), 1); /* AUTH_ERROR */
 	assert_int_equal(get32(b + 16), 1); /* AUTH_BADCRED */
+	/* A malformed context credential (empty body): AUTH_BADCRED too. */
+	n = call_rec(b, 78, TP_PROG, TP_WHOAMI, 0x74745203u);
+	assert_int_equal(write(fd, b, n), (ssize_t)n);
+	assert_int_equal(read_some(fd, b, 24, 3000), 24);
+	assert_int_equal(get32(b + 4), 78);
+	assert_int_equal(get32(b + 20), 1); /* AUTH_BADCRED */
 	close(fd);
 	line = audit_find("\"event\":\"call\"", "\"xid\":77,", NULL);
 	assert_non_null(line);
@@ -1316,7 +1340,7 @@ static void test_spoof_and_record_limit(void **state)
 	field_is(line, "auth_flavor_name", "AUTH_SYS");
 	field_is(line, "auth_stat_name", "AUTH_BADCRED");
 	field_is(line, "status", "E_AUTH_REJECTED");
-	assert_non_null(strstr(line, "contradicts"));
+	assert_non_null(strstr(line, "contradicting the kernel"));
 	free(line);
 	/* A record mark of 2^31-1 bytes: refused before any buffering. */
 	put32(b, 0x7fffffffu);
