@@ -2,10 +2,11 @@
 /*
  * test_adversarial.c - attacks on a live server over loopback, each at a
  * bounded size and time (docs/abuse.md): black-hole callback peers,
- * slowloris, half-open connections, connection floods, fd exhaustion under a
- * low RLIMIT_NOFILE (server in a child process), huge length prefixes,
- * 100,000 one-byte fragments, call floods, abandoned-call storms, replies
- * with XIDs never issued, RPC version 3. Every case asserts that a
+ * slowloris, half-open connections (plaintext and TLS), connection floods,
+ * fd exhaustion under a low RLIMIT_NOFILE (server in a child process), huge
+ * length prefixes, 100,000 one-byte fragments, call floods, big calls held
+ * (memory per connection), abandoned calls, CANCEL storms, replies with XIDs
+ * never issued, RPC version 3. Every case asserts that a
  * well-behaved client keeps being served, that the memory the library holds
  * stays under a budget, that nothing crashes and that the limit hit is
  * counted (tether_server_stats) and audited (a LIMIT record).
@@ -262,6 +263,142 @@ static void test_half_open(void **state)
 	assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
 	close_all(fds, N);
 	down(&f);
+}
+
+/* On tls:// (the default transport) a peer that connects and says nothing,
+ * or sends half the RFC 9289 probe, is cut off at the handshake deadline
+ * (here 1000 ms; 5 s by default), while a good TLS client is served. */
+static char g_dir[64];
+
+static void tls_path(char *buf, size_t cap, const char *name)
+{
+	snprintf(buf, cap, "%s/%s", g_dir, name);
+}
+
+static void tls_issue(const char *name, const char *ip, unsigned usage)
+{
+	char ca[128], cakey[128], crt[128], key[128], n[64];
+	tether_cert_opts *o;
+
+	tls_path(ca, sizeof ca, "ca.crt");
+	tls_path(cakey, sizeof cakey, "ca.key");
+	snprintf(n, sizeof n, "%s.crt", name);
+	tls_path(crt, sizeof crt, n);
+	snprintf(n, sizeof n, "%s.key", name);
+	tls_path(key, sizeof key, n);
+	assert_int_equal(tether_cert_opts_new(&o), TETHER_OK);
+	assert_int_equal(tether_cert_opts_set_common_name(o, name), TETHER_OK);
+	if (ip != NULL)
+		assert_int_equal(tether_cert_opts_add_ip(o, ip), TETHER_OK);
+	assert_int_equal(tether_cert_opts_set_usage(o, usage), TETHER_OK);
+	assert_int_equal(tether_certs_issue(o, ca, cakey, crt, key), TETHER_OK);
+	tether_cert_opts_free(o);
+}
+
+static tether_tls_config *tls_config(const char *name)
+{
+	char ca[128], crt[128], key[128], n[64];
+	tether_tls_config *c;
+
+	tls_path(ca, sizeof ca, "ca.crt");
+	snprintf(n, sizeof n, "%s.crt", name);
+	tls_path(crt, sizeof crt, n);
+	snprintf(n, sizeof n, "%s.key", name);
+	tls_path(key, sizeof key, n);
+	assert_int_equal(tether_tls_config_new(&c), TETHER_OK);
+	assert_int_equal(tether_tls_config_set_ca_file(c, ca), TETHER_OK);
+	assert_int_equal(tether_tls_config_set_cert_file(c, crt), TETHER_OK);
+	assert_int_equal(tether_tls_config_set_key_file(c, key), TETHER_OK);
+	return c;
+}
+
+static void test_half_open_tls(void **state)
+{
+	enum { N = 20 };
+	static const char *files[] = {"ca.crt",	    "ca.key",	  "server.crt",
+				      "server.key", "client.crt", "client.key"};
+	char ca[128], cakey[128], ep[128];
+	tether_cert_opts *co;
+	tether_tls_config *stls, *ctls;
+	tether_server_opts *o = opts_base();
+	tether_client_opts *copts;
+	tether_client *good;
+	tether_server *s;
+	tether_audit_sink *audit = adv_audit_sink();
+	uint8_t probe[48];
+	int fds[N], closed = 0;
+	(void)state;
+
+	snprintf(g_dir, sizeof g_dir, "/tmp/tether-adv-XXXXXX");
+	assert_non_null(mkdtemp(g_dir));
+	tls_path(ca, sizeof ca, "ca.crt");
+	tls_path(cakey, sizeof cakey, "ca.key");
+	assert_int_equal(tether_cert_opts_new(&co), TETHER_OK);
+	assert_int_equal(tether_cert_opts_set_common_name(co, "adv CA"),
+			 TETHER_OK);
+	assert_int_equal(tether_certs_make_ca(co, ca, cakey), TETHER_OK);
+	tether_cert_opts_free(co);
+	tls_issue("server", "127.0.0.1", TETHER_CERT_SERVER);
+	tls_issue("client", NULL, TETHER_CERT_CLIENT);
+	stls = tls_config("server");
+	ctls = tls_config("client");
+	tether_tls_config_set_handshake_timeout_ms(stls, 1000);
+	tether_server_opts_set_tls(o, stls);
+	adv_audit_reset();
+	tether_server_opts_set_audit(o, audit);
+	assert_int_equal(tether_server_new(o, &s), TETHER_OK);
+	tether_server_opts_free(o);
+	assert_int_equal(tether_server_register(s, &tp_v1, &adv_handlers, NULL),
+			 TETHER_OK);
+	assert_int_equal(tether_server_listen(s, "tls://127.0.0.1:0"),
+			 TETHER_OK);
+	assert_int_equal(tether_server_endpoint(s, 0, ep, sizeof ep),
+			 TETHER_OK);
+	assert_int_equal(tether_server_start(s), TETHER_OK);
+	assert_int_equal(tether_client_opts_new(&copts), TETHER_OK);
+	tether_client_opts_set_tls(copts, ctls);
+	assert_int_equal(tether_client_connect(ep, copts, &good), TETHER_OK);
+	tether_client_opts_free(copts);
+	/* Half of the probe (RFC 9289 §4.1: a NULL call with AUTH_TLS). */
+	(void)adv_call(probe, 1, 2, 0, 0, 0, NULL, 0);
+	for (int i = 0; i < N; i++) {
+		fds[i] = adv_connect(adv_port(ep), NULL, true);
+		assert_true(fds[i] >= 0);
+		if (i % 2 == 1)
+			(void)send(fds[i], probe, 8, MSG_NOSIGNAL);
+	}
+	for (uint64_t end = adv_now_ms() + 5000;
+	     closed < N && adv_now_ms() < end;) {
+		uint8_t b[256];
+		closed = 0;
+		for (int i = 0; i < N; i++) {
+			ssize_t r = recv(fds[i], b, sizeof b, MSG_DONTWAIT);
+			closed += r == 0 || (r < 0 && errno != EAGAIN);
+		}
+		assert_int_equal(adv_probe(good, NULL), TETHER_OK);
+		adv_sleep_ms(20);
+	}
+	assert_int_equal(closed, N);
+	{
+		tether_server_counters k;
+		assert_int_equal(tether_server_stats(s, &k, sizeof k),
+				 TETHER_OK);
+		assert_int_equal(k.closed_handshake, N);
+	}
+	assert_int_equal(adv_audit_limits("handshake_timeout"), N);
+	assert_int_equal(adv_probe(good, NULL), TETHER_OK);
+	close_all(fds, N);
+	tether_client_free(good);
+	tether_server_free(s);
+	tether_audit_sink_free(audit);
+	tether_tls_config_free(stls);
+	tether_tls_config_free(ctls);
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char p[128];
+		tls_path(p, sizeof p, files[i]);
+		unlink(p);
+	}
+	rmdir(g_dir);
 }
 
 /* ---- connection flood -----------------------------------------------------
@@ -893,6 +1030,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_black_hole_peers),
 	    cmocka_unit_test(test_slowloris),
 	    cmocka_unit_test(test_half_open),
+	    cmocka_unit_test(test_half_open_tls),
 	    cmocka_unit_test(test_connection_flood),
 	    cmocka_unit_test(test_fd_exhaustion),
 	    cmocka_unit_test(test_length_prefixes),
