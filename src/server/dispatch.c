@@ -312,6 +312,15 @@ static void finish(tether_call_ctx *ctx, tether_status st)
 static void work_invoke(void *arg)
 {
 	tether_call_ctx *ctx = arg;
+	/* Rapid reset (docs/abuse.md): a call cancelled, or whose connection
+	 * ended, while it waited for a worker is not started, so abandoned
+	 * calls cannot pile up work behind the ones still wanted. */
+	bool gone = atomic_load(&ctx->conn->status) != TETHER_OK;
+
+	if (was_cancelled(ctx) || gone) {
+		ctx->st = gone ? TETHER_E_CLOSED : TETHER_E_CANCELLED;
+		return;
+	}
 	tt_ctx_current = ctx;
 	ctx->st = ctx->pd->invoke(ctx, ctx->ent->handlers, ctx->arg, ctx->res);
 	tt_ctx_current = NULL;

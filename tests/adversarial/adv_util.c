@@ -294,10 +294,18 @@ static tether_status h_echo(tether_call_ctx *ctx, const tp_bytes *a,
 	return TETHER_OK;
 }
 
+static atomic_uint g_slow_runs;
+
+unsigned adv_slow_runs(void)
+{
+	return atomic_load(&g_slow_runs);
+}
+
 static tether_status h_slow(tether_call_ctx *ctx, const uint32_t *ms,
 			    uint32_t *r)
 {
 	(void)ctx;
+	atomic_fetch_add(&g_slow_runs, 1);
 	adv_sleep_ms(*ms);
 	*r = *ms;
 	return TETHER_OK;

@@ -47,6 +47,9 @@ bool adv_wait_eof(int fd, unsigned ms);
 extern const tp_handlers adv_handlers;
 extern const tp_cb_handlers adv_cb_handlers;
 
+/* How many times the SLOW handler has run (any thread). */
+unsigned adv_slow_runs(void);
+
 /* One echo call on a well-behaved client; returns its status, and its
  * latency in microseconds in *us (may be NULL). */
 int adv_probe(tether_client *c, uint64_t *us);
