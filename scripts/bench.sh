@@ -238,6 +238,7 @@ done
 # medians per (impl, transport, mode) of calls_per_s, p50_us, p99_us
 field() { sed -n "s/.*\"$1\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
 median() { sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]; else print "-"}'; }
+span() { sort -n | awk '{v[NR]=$1} END {if (NR) printf "%s–%s", v[1], v[NR]; else print "-"}'; }
 # sel TRANSPORT: the JSON that selects it (tls is TCP with "tls":true)
 sel() {
 	case $1 in
@@ -245,10 +246,10 @@ sel() {
 	*) echo "\"transport\":\"$1\",\"tls\":false" ;;
 	esac
 }
-stat() { # IMPL TRANSPORT MODE FIELD [SIZE]
+stat() { # IMPL TRANSPORT MODE FIELD [SIZE [median|span]]
 	grep "\"impl\":\"$1\"" "$RESULTS" | grep "$(sel "$2")" |
 		grep "\"size\":${5:-$SIZE}," |
-		grep "\"mode\":\"$3\"" | field "$4" | median
+		grep "\"mode\":\"$3\"" | field "$4" | ${6:-median}
 }
 # met VALUE OP GOAL: yes/no/-
 met() { awk -v v="$1" -v op="$2" -v g="$3" 'BEGIN { if (v == "-") { print "-"; exit } ok = (op == "le") ? v <= g : (op == "lt") ? v < g : v >= g; print ok ? "yes" : "**no**" }'; }
@@ -256,15 +257,15 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) p
 
 TABLE=$TMP/table.md
 {
-	echo "| impl | transport | mode | depth | runs | calls/s | p50 µs | p99 µs |"
-	echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"
+	echo "| impl | transport | mode | depth | runs | calls/s | p50 µs | p50 µs, all runs | p99 µs |"
+	echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for tr in $TRANSPORTS; do
 		for impl in $IMPLS; do
 			for mode in latency throughput callback; do
 				n=$(grep "\"impl\":\"$impl\"" "$RESULTS" | grep "$(sel "$tr")" | grep "\"size\":$SIZE," | grep -c "\"mode\":\"$mode\"" || true)
 				[ "$n" -gt 0 ] || continue
 				d=$(grep "\"impl\":\"$impl\"" "$RESULTS" | grep "$(sel "$tr")" | grep "\"mode\":\"$mode\"" | head -n 1 | field depth)
-				echo "| $impl | $tr | $mode | $d | $n | $(stat $impl $tr $mode calls_per_s) | $(stat $impl $tr $mode p50_us) | $(stat $impl $tr $mode p99_us) |"
+				echo "| $impl | $tr | $mode | $d | $n | $(stat $impl $tr $mode calls_per_s) | $(stat $impl $tr $mode p50_us) | $(stat $impl $tr $mode p50_us "$SIZE" span) | $(stat $impl $tr $mode p99_us) |"
 			done
 		done
 	done
