@@ -74,6 +74,7 @@ struct tether_server {
 	unsigned nconns;   /* open transports (mu) */
 	uint64_t accepted; /* admitted connections (mu) */
 	uint64_t accept_pauses; /* listener paused: accept failed (mu) */
+	bool accept_paused;	/* a listener waits: a close resumes it (mu) */
 	tt_admit admit;	   /* connection caps (mu) */
 	tt_budget budget;  /* memory of calls in flight, all connections */
 	int state;
@@ -492,16 +493,25 @@ static void conn_on_events(void *ud)
 	tt_rconn_drain(ud);
 }
 
+static void resume_listeners_task(void *arg);
+
 static void conn_on_closed(void *ud)
 {
 	tether_conn *c = ud;
 	tether_server *s = ((sloop *)c->owner_ud)->s;
+	bool resume;
 
 	uv_mutex_lock(&s->mu);
 	s->nconns--;
 	tt_admit_leave(&s->admit, &c->peer);
 	uv_cond_broadcast(&s->cv);
+	/* A descriptor is free again: a listener paused for lack of them
+	 * need not wait for its timer. */
+	resume = s->accept_paused;
+	s->accept_paused = false;
 	uv_mutex_unlock(&s->mu);
+	if (resume)
+		(void)tt_io_loop_post(s->loops[0].loop, resume_listeners_task, s);
 	tt_rconn_transport_closed(c);
 }
 
@@ -667,7 +677,24 @@ static void pause_listener(listener *l)
 	uv_timer_start(&l->pause, resume_listener, s->o.accept_pause_ms, 0);
 	uv_mutex_lock(&s->mu);
 	s->accept_pauses++;
+	s->accept_paused = true;
 	uv_mutex_unlock(&s->mu);
+}
+
+/* Loop 0, posted by a connection's close: paused listeners look again now
+ * (unless they are being closed by a stop). */
+static void resume_listeners_task(void *arg)
+{
+	tether_server *s = arg;
+
+	for (size_t i = 0; i < s->nlis; i++) {
+		listener *l = &s->lis[i];
+		if (uv_is_closing((uv_handle_t *)&l->poll) ||
+		    !uv_is_active((uv_handle_t *)&l->pause))
+			continue;
+		uv_timer_stop(&l->pause);
+		uv_poll_start(&l->poll, UV_READABLE, on_listen);
+	}
 }
 
 static void on_listen(uv_poll_t *p, int status, int events)

@@ -451,7 +451,7 @@ static const char *g_self;
 
 /* The child: a server under RLIMIT_NOFILE 64, no connection caps, port on
  * stdout; serves until stdin closes, then prints its counters. */
-static int fd_server(void)
+static int fd_server(uint32_t pause_ms)
 {
 	struct rlimit rl = {64, 64};
 	tether_server_opts *o;
@@ -467,7 +467,7 @@ static int fd_server(void)
 	tether_server_opts_set_workers(o, 0);
 	tether_server_opts_set_max_connections(o, 0);
 	tether_server_opts_set_max_per_source(o, 0);
-	tether_server_opts_set_accept_pause_ms(o, 50);
+	tether_server_opts_set_accept_pause_ms(o, pause_ms);
 	if (tether_server_new(o, &s) != TETHER_OK ||
 	    tether_server_register(s, &tp_v1, &adv_handlers, NULL) !=
 		TETHER_OK ||
@@ -494,7 +494,7 @@ typedef struct child {
 	int in, out; /* its stdin (ours to write), its stdout */
 } child;
 
-static void child_start(child *c)
+static void child_start(child *c, const char *pause_ms)
 {
 	int pin[2], pout[2];
 	assert_int_equal(pipe(pin), 0);
@@ -505,7 +505,7 @@ static void child_start(child *c)
 		dup2(pin[0], 0);
 		dup2(pout[1], 1);
 		close(pin[1]), close(pout[0]);
-		execl(g_self, g_self, "--fd-server", (char *)NULL);
+		execl(g_self, g_self, "--fd-server", pause_ms, (char *)NULL);
 		_exit(127);
 	}
 	close(pin[0]), close(pout[1]);
@@ -519,18 +519,21 @@ static size_t child_line(child *c, char *buf, size_t cap, unsigned ms)
 	return n;
 }
 
-static void test_fd_exhaustion(void **state)
+/* Floods a server that has 64 descriptors; it must not spin while they are
+ * exhausted, and must serve a new client within resume_ms of the flood's
+ * end. */
+static void fd_exhaustion(const char *pause_ms, unsigned resume_ms)
 {
 	enum { N = 150, HOLD_MS = 2000 };
+	uint64_t closed_at;
 	child c;
 	char ep[160], out[160];
 	int fds[N], status;
 	long t0, t1, hz = sysconf(_SC_CLK_TCK);
 	unsigned long long accepted = 0, pauses = 0;
 	tether_client *good, *late;
-	(void)state;
 
-	child_start(&c);
+	child_start(&c, pause_ms);
 	assert_true(child_line(&c, ep, sizeof ep, 5000) > 0);
 	ep[strcspn(ep, "\n")] = 0;
 	assert_int_equal(tether_client_connect(ep, NULL, &good), TETHER_OK);
@@ -553,6 +556,7 @@ static void test_fd_exhaustion(void **state)
 		fail_msg("server used %ld ms of CPU in %d ms of fd exhaustion",
 			 (t1 - t0) * 1000 / hz, HOLD_MS);
 	close_all(fds, N);
+	closed_at = adv_now_ms();
 	/* After the flood: new clients are served again. */
 	{
 		tether_status st = TETHER_E_TIMEOUT;
@@ -567,6 +571,9 @@ static void test_fd_exhaustion(void **state)
 		}
 		assert_int_equal(st, TETHER_OK);
 	}
+	if (adv_now_ms() - closed_at > resume_ms)
+		fail_msg("served again only %llu ms after the flood ended",
+			 (unsigned long long)(adv_now_ms() - closed_at));
 	assert_int_equal(adv_probe(good, NULL), TETHER_OK);
 	tether_client_free(good);
 	close(c.in);
@@ -578,6 +585,21 @@ static void test_fd_exhaustion(void **state)
 	assert_int_equal(waitpid(c.pid, &status, 0), c.pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	close(c.out);
+}
+
+/* Accept pauses 50 ms at a time. */
+static void test_fd_exhaustion(void **state)
+{
+	(void)state;
+	fd_exhaustion("50", 5000);
+}
+
+/* Accept pauses 10 s at a time: only the resume on a connection's close can
+ * serve the new client within 3 s. */
+static void test_fd_exhaustion_resume(void **state)
+{
+	(void)state;
+	fd_exhaustion("10000", 3000);
 }
 
 /* ---- malformed records -----------------------------------------------------
@@ -1040,6 +1062,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_half_open_tls),
 	    cmocka_unit_test(test_connection_flood),
 	    cmocka_unit_test(test_fd_exhaustion),
+	    cmocka_unit_test(test_fd_exhaustion_resume),
 	    cmocka_unit_test(test_length_prefixes),
 	    cmocka_unit_test(test_tiny_fragments),
 	    cmocka_unit_test(test_call_flood),
@@ -1051,8 +1074,8 @@ int main(int argc, char **argv)
 	};
 
 	g_self = "/proc/self/exe";
-	if (argc > 1 && strcmp(argv[1], "--fd-server") == 0)
-		return fd_server();
+	if (argc > 2 && strcmp(argv[1], "--fd-server") == 0)
+		return fd_server((uint32_t)strtoul(argv[2], NULL, 10));
 	signal(SIGPIPE, SIG_IGN);
 	adv_alloc_install();
 	return cmocka_run_group_tests(tests, NULL, NULL);
