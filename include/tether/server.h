@@ -103,8 +103,9 @@ TETHER_API void tether_server_opts_set_max_fragments(tether_server_opts *o,
 TETHER_API void tether_server_opts_set_max_conn_memory(tether_server_opts *o,
 						       uint32_t bytes);
 /* When accept() fails for lack of descriptors (EMFILE/ENFILE) the listener
- * stops being watched for this long (default 100 ms) instead of spinning
- * (counter accept_pauses); connections wait in the kernel backlog. */
+ * stops being watched for this long (default 100 ms) or until a connection
+ * closes, instead of spinning (counter accept_pauses); connections wait in
+ * the kernel backlog. */
 TETHER_API void tether_server_opts_set_accept_pause_ms(tether_server_opts *o,
 						       uint32_t ms);
 /* The value of option name ("max_record", "idle_timeout_ms", ... as in
