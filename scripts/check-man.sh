@@ -3,7 +3,10 @@
 # check-man.sh - checks the section 3 man pages in docs/man against the
 # public headers and compiles (and runs) every example they hold.
 #
-#   scripts/check-man.sh BUILD_DIR
+#   scripts/check-man.sh BUILD_DIR [LIBTETHER_SO TETHERC]
+#
+# CC picks the compiler (default cc); CHECK_MAN_CFLAGS adds flags to every
+# example's compile and link (a sanitizer build passes its -fsanitize=...).
 #
 # 1. Every TETHER_API function declared in include/tether/*.h has a page:
 #    docs/man/NAME.3, either the area page itself or a `.so man3/AREA.3`
@@ -13,7 +16,7 @@
 #    names a function that exists.
 # 3. Every .EX/.EE block of an EXAMPLE section is a complete C program: it
 #    is extracted (troff escapes undone), compiled against the in-tree
-#    headers and BUILD_DIR's libtether with -Wall -Wextra -Wpedantic
+#    headers and BUILD_DIR's libtether with the project's warnings and
 #    -Werror (examples that include "echo.h" get bench/echo.x compiled by
 #    BUILD_DIR's tetherc), and run: it must exit 0 within 60 s.
 # 4. If groff is installed, `groff -man -ww -z` gives no warning on any page.
@@ -102,8 +105,11 @@ while IFS=$'\t' read -r name decl; do
 done <"$tmp/api"
 
 # ---- 3. examples -------------------------------------------------------------
-lib=$(find "$build" -maxdepth 2 -name 'libtether.so' -print -quit)
-tetherc=$(find "$build" -maxdepth 3 -name tetherc -type f -perm -u+x -print -quit)
+lib=${2:-$(find "$build" -maxdepth 2 -name 'libtether.so' -print -quit)}
+tetherc=${3:-$(find "$build" -maxdepth 3 -name tetherc -type f -perm -u+x -print -quit)}
+read -r -a xflags <<<"${CHECK_MAN_CFLAGS:-}"
+warn=(-Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes
+	-Wmissing-prototypes -Wvla -Wformat=2 -Werror)
 [ -n "$lib" ] || err "no libtether.so in $build (build target tether)"
 [ -n "$tetherc" ] || err "no tetherc in $build (build target tetherc)"
 [ -n "$lib" ] && [ -n "$tetherc" ] || exit 1
@@ -126,7 +132,7 @@ for p in "$man"/*.3; do
 		name=$(basename "$src" .c)
 		extra=()
 		grep -q '#include "echo.h"' "$src" && extra=("$tmp/gen/echo.c")
-		if ! "$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror \
+		if ! "$cc" -std=c11 "${warn[@]}" "${xflags[@]}" \
 			-I"$here/include" -I"$tmp/gen" -o "$tmp/$name" "$src" \
 			"${extra[@]}" -L"$libdir" -Wl,-rpath,"$libdir" \
 			-ltether -lpthread 2>"$tmp/$name.log"; then
