@@ -19,7 +19,8 @@
 #    headers and BUILD_DIR's libtether with the project's warnings and
 #    -Werror (examples that include "echo.h" get bench/echo.x compiled by
 #    BUILD_DIR's tetherc), and run: it must exit 0 within 60 s.
-# 4. If groff is installed, `groff -man -ww -z` gives no warning on any page.
+# 4. If groff is installed, `groff -man -ww -z` gives no warning on any page,
+#    also formatted for an 80-column terminal (-Tutf8 -rLL=78n).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -152,7 +153,11 @@ done
 if command -v groff >/dev/null; then
 	for p in "$man"/*.3; do
 		case $(head -n 1 "$p") in .so\ *) continue ;; esac
-		out=$(groff -man -ww -z "$p" 2>&1) || err "$p: groff failed"
+		# As printed (PostScript defaults) and as man(1) shows it on an
+		# 80-column terminal.
+		out=$({ groff -man -ww -z "$p" &&
+			groff -man -Tutf8 -rLL=78n -ww -z "$p"; } 2>&1) ||
+			err "$p: groff failed"
 		[ -z "$out" ] || err "$(basename "$p"): groff warnings:"$'\n'"$out"
 	done
 else
