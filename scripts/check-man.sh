@@ -11,6 +11,7 @@
 # 1. Every TETHER_API function declared in include/tether/*.h has a page:
 #    docs/man/NAME.3, either the area page itself or a `.so man3/AREA.3`
 #    link, and the page it resolves to shows the function in its SYNOPSIS.
+#    Every public type has a page (or link) that names it.
 # 2. Every prototype in a SYNOPSIS equals the header's declaration after
 #    whitespace normalisation (TETHER_API / TETHER_WUR are not shown), and
 #    names a function that exists.
@@ -105,6 +106,34 @@ while IFS=$'\t' read -r name decl; do
 		err "$name: not in the SYNOPSIS of $target.3"
 done <"$tmp/api"
 
+# Every public type (typedef'd tether_ name) has a page too, and the page it
+# resolves to names it; every .so link resolves.
+cat "$here"/include/tether/*.h |
+	grep -oE '^\} tether_[a-z0-9_]+;|^typedef (struct|enum) tether_[a-z0-9_]+ tether_[a-z0-9_]+;|\(\*tether_[a-z0-9_]+\)' |
+	grep -oE 'tether_[a-z0-9_]+' | sort -u >"$tmp/types"
+ntypes=$(wc -l <"$tmp/types")
+[ "$ntypes" -gt 20 ] || err "only $ntypes public types found in the headers"
+while read -r t; do
+	f="$man/$t.3"
+	if [ ! -f "$f" ]; then
+		err "no man page for type $t (docs/man/$t.3)"
+		continue
+	fi
+	target=$t
+	first=$(head -n 1 "$f")
+	case $first in .so\ man3/*.3) target=${first#.so man3/} target=${target%.3} ;; esac
+	[ -f "$man/$target.3" ] && grep -q "\b$t\b" "$man/$target.3" ||
+		err "type $t: not described in $target.3"
+done <"$tmp/types"
+for f in "$man"/*.3; do
+	first=$(head -n 1 "$f")
+	case $first in
+	.so\ man3/*.3) [ -f "$man/${first#.so man3/}" ] ||
+		err "$(basename "$f"): ${first#.so } does not exist" ;;
+	.so\ *) err "$(basename "$f"): .so must name man3/PAGE.3" ;;
+	esac
+done
+
 # ---- 3. examples -------------------------------------------------------------
 lib=${2:-$(find "$build" -maxdepth 2 -name 'libtether.so' -print -quit)}
 tetherc=${3:-$(find "$build" -maxdepth 3 -name tetherc -type f -perm -u+x -print -quit)}
@@ -169,4 +198,4 @@ if [ $fail -ne 0 ]; then
 	echo "check-man: FAILED" >&2
 	exit 1
 fi
-echo "check-man: $napi functions documented, $nsyn prototypes checked, $nex examples compiled and run"
+echo "check-man: $napi functions and $ntypes types documented, $nsyn prototypes checked, $nex examples compiled and run"
