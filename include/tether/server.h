@@ -223,6 +223,15 @@ typedef struct tether_server_counters {
 	/* Worst lateness of any I/O loop's 50 ms heartbeat timer (us): how
 	 * long an I/O thread was ever kept from polling. */
 	uint64_t loop_lag_max_us;
+	/* Per-connection limit hits, summed over connections that have
+	 * ended (docs/defaults.md): */
+	uint64_t in_stalls;	    /* reading paused: max_inbound, output */
+	uint64_t mem_stalls;	    /* reading paused: max_conn_memory */
+	uint64_t out_busy;	    /* callbacks refused: max_outbound */
+	uint64_t out_full;	    /* callbacks refused: output backlog */
+	uint64_t expired;	    /* callbacks past their deadline */
+	uint64_t unmatched_replies; /* replies to XIDs never issued */
+	uint64_t rpc_mismatch;	    /* calls with rpcvers != 2 */
 } tether_server_counters;
 
 /* Copies min(size, sizeof) bytes of the counters into *out. Any thread. */

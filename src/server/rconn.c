@@ -249,6 +249,25 @@ static void on_call_failed(const tt_event *ev)
 
 /* Counts why a server connection ended (STYLE 15: every limit hit is
  * counted). */
+/* The engine's per-connection limit counters, added to the server's when
+ * the connection ends (STYLE 15: every limit has a counter users can
+ * read). */
+static void sum_engine(const tt_conn *eng, tt_budget *b)
+{
+	tt_conn_counters k;
+
+	if (eng == NULL)
+		return;
+	tt_conn_stats(eng, &k);
+	atomic_fetch_add(&b->in_stalls, k.in_stalls);
+	atomic_fetch_add(&b->mem_stalls, k.mem_stalls);
+	atomic_fetch_add(&b->out_busy, k.out_busy);
+	atomic_fetch_add(&b->out_full, k.out_full);
+	atomic_fetch_add(&b->expired, k.expired);
+	atomic_fetch_add(&b->unmatched_replies, k.unmatched_replies);
+	atomic_fetch_add(&b->rpc_mismatch, k.rpc_mismatch);
+}
+
 static void count_close(tether_conn *c, tether_status st)
 {
 	tt_budget *b = c->budget;
@@ -265,6 +284,7 @@ static void count_close(tether_conn *c, tether_status st)
 		 st == TETHER_E_PEER_IDENTITY || st == TETHER_E_TIMEOUT ||
 		 st == TETHER_E_AUTH_REJECTED)
 		atomic_fetch_add(&b->closed_handshake, 1);
+	sum_engine(c->eng, b);
 }
 
 void tt_rconn_drain(tether_conn *c)

@@ -59,6 +59,9 @@ typedef struct tt_budget {
 	/* Why connections ended (their TT_EV_CLOSED status), server-wide. */
 	atomic_uint_least64_t closed_unresponsive, closed_idle,
 	    closed_malformed, closed_handshake;
+	/* Engine limit counters (tt_conn_counters) of ended connections. */
+	atomic_uint_least64_t in_stalls, mem_stalls, out_busy, out_full,
+	    expired, unmatched_replies, rpc_mismatch;
 } tt_budget;
 
 typedef struct tt_rconn_owner {

@@ -466,6 +466,13 @@ tether_status tether_server_stats(tether_server *s, tether_server_counters *out,
 	v.closed_idle = atomic_load(&s->budget.closed_idle);
 	v.closed_malformed = atomic_load(&s->budget.closed_malformed);
 	v.closed_handshake = atomic_load(&s->budget.closed_handshake);
+	v.in_stalls = atomic_load(&s->budget.in_stalls);
+	v.mem_stalls = atomic_load(&s->budget.mem_stalls);
+	v.out_busy = atomic_load(&s->budget.out_busy);
+	v.out_full = atomic_load(&s->budget.out_full);
+	v.expired = atomic_load(&s->budget.expired);
+	v.unmatched_replies = atomic_load(&s->budget.unmatched_replies);
+	v.rpc_mismatch = atomic_load(&s->budget.rpc_mismatch);
 	memcpy(out, &v, size < sizeof v ? size : sizeof v);
 	return TETHER_OK;
 }

@@ -96,6 +96,16 @@ static tether_server_counters stats(fixture *f)
 	return k;
 }
 
+/* Waits (at most 5 s) until only the good client's connection is open, so
+ * the per-connection counters of the others are summed in the stats. */
+static tether_server_counters stats_after_close(fixture *f)
+{
+	for (int i = 0; i < 500 && tether_server_connections(f->s) != 1; i++)
+		adv_sleep_ms(10);
+	assert_int_equal(tether_server_connections(f->s), 1);
+	return stats(f);
+}
+
 /* The memory the library held at its peak stayed within the budget. */
 static void assert_mem_bounded(fixture *f, size_t budget)
 {
@@ -187,6 +197,12 @@ static void test_black_hole_peers(void **state)
 	assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
 	assert_mem_bounded(&f, MEM_BUDGET);
 	close_all(fds, N);
+	{
+		tether_server_counters k = stats_after_close(&f);
+		/* Each held 16 (more refused: E_BUSY), 4+ expired each. */
+		assert_true(k.out_busy >= N);
+		assert_true(k.expired >= 4 * N);
+	}
 	down(&f);
 }
 
@@ -734,6 +750,7 @@ static void test_call_flood(void **state)
 	assert_loops_free(&f);
 	assert_mem_bounded(&f, MEM_BUDGET);
 	close(fd);
+	assert_true(stats_after_close(&f).in_stalls > 0);
 	free(out);
 	down(&f);
 }
@@ -804,6 +821,7 @@ static void test_big_calls(void **state)
 	assert_int_equal(got, want);
 	assert_mem_bounded(&f, 40u << 20);
 	close(fd);
+	assert_true(stats_after_close(&f).mem_stalls > 0);
 	free(out);
 	down(&f);
 }
@@ -1015,6 +1033,7 @@ static void test_unknown_xid_replies(void **state)
 	assert_int_equal(adv_get32(r + 8), 1);
 	assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
 	close(fd);
+	assert_int_equal(stats_after_close(&f).unmatched_replies, N);
 	down(&f);
 }
 
@@ -1050,6 +1069,7 @@ static void test_rpc_version_3(void **state)
 	assert_int_equal(adv_get32(r + 12), 0); /* MSG_ACCEPTED */
 	assert_int_equal(adv_probe(f.good, NULL), TETHER_OK);
 	close(fd);
+	assert_int_equal(stats_after_close(&f).rpc_mismatch, 100);
 	down(&f);
 }
 
