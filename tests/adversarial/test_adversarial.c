@@ -566,6 +566,8 @@ static void fd_exhaustion(const char *pause_ms, unsigned resume_ms)
 	}
 	t1 = adv_cpu_ticks(c.pid);
 	assert_true(t0 >= 0 && t1 >= t0);
+	print_message("server CPU: %ld ms in %d ms of fd exhaustion\n",
+		      (t1 - t0) * 1000 / hz, HOLD_MS);
 	/* A spinning listener would burn the whole interval (and more with
 	 * sanitizers); the paused one sleeps. Under 15% of one core. */
 	if ((t1 - t0) * 1000 / hz > HOLD_MS * 15 / 100)
