@@ -12,7 +12,7 @@
 #    docs/man/NAME.3, either the area page itself or a `.so man3/AREA.3`
 #    link, and the page it resolves to shows the function in its SYNOPSIS.
 #    Every public type has a page (or link) that names it.
-# 2. Every prototype in a SYNOPSIS equals the header's declaration after
+# 2. Every prototype in a SYNOPSIS (its .nf/.fi block) equals the header's declaration after
 #    whitespace normalisation (TETHER_API / TETHER_WUR are not shown), and
 #    names a function that exists.
 # 3. Every .EX/.EE block of an EXAMPLE section is a complete C program: it
@@ -66,10 +66,12 @@ unescape() {
 for p in "$man"/*.3; do
 	first=$(head -n 1 "$p")
 	case $first in .so\ *) continue ;; esac
-	# Text lines of the SYNOPSIS (requests and preprocessor lines dropped),
-	# joined and cut into statements at ';'.
-	awk '/^\.SH/ { on = ($2 == "SYNOPSIS"); next }
-	     on && !/^[.\x27#]/ { printf "%s ", $0 }' "$p" |
+	# Text lines of the SYNOPSIS's no-fill (.nf/.fi) blocks, requests and
+	# preprocessor lines dropped, joined and cut into statements at ';'.
+	awk '/^\.SH/ { on = ($2 == "SYNOPSIS"); nf = 0; next }
+	     on && /^\.nf/ { nf = 1; next }
+	     on && /^\.fi/ { nf = 0; next }
+	     on && nf && !/^[.\x27#]/ { printf "%s ", $0 }' "$p" |
 		unescape | tr ';' '\n' | normalise |
 		sed "s|^|$(basename "$p" .3)\t|" >>"$tmp/syn"
 done
