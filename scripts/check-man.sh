@@ -108,6 +108,17 @@ while IFS=$'\t' read -r name decl; do
 		err "$name: not in the SYNOPSIS of $target.3"
 done <"$tmp/api"
 
+# A page showing functions has every section of the convention, and an
+# EXAMPLE with at least one .EX block.
+for page in $(cut -f1 "$tmp/syn" | sort -u); do
+	for sec in NAME SYNOPSIS DESCRIPTION "RETURN VALUE" EXAMPLE "SEE ALSO"; do
+		grep -q "^\.SH \"\{0,1\}$sec\"\{0,1\}\$" "$man/$page.3" ||
+			err "$page.3: no $sec section"
+	done
+	awk '/^\.SH/ { on = ($2 == "EXAMPLE") } on && /^\.EX/ { f = 1 }
+	     END { exit !f }' "$man/$page.3" || err "$page.3: EXAMPLE has no .EX block"
+done
+
 # Every public type (typedef'd tether_ name) has a page too, and the page it
 # resolves to names it; every .so link resolves.
 cat "$here"/include/tether/*.h |
