@@ -12,9 +12,11 @@
 #    docs/man/NAME.3, either the area page itself or a `.so man3/AREA.3`
 #    link, and the page it resolves to shows the function in its SYNOPSIS.
 #    Every public type has a page (or link) that names it.
-# 2. Every prototype in a SYNOPSIS (its .nf/.fi block) equals the header's declaration after
-#    whitespace normalisation (TETHER_API / TETHER_WUR are not shown), and
-#    names a function that exists.
+# 2. Every prototype in a SYNOPSIS (its .nf/.fi block) equals the header's
+#    declaration after whitespace normalisation (TETHER_API / TETHER_WUR
+#    are not shown), and names a function that exists. A page showing
+#    functions has NAME, SYNOPSIS, DESCRIPTION, RETURN VALUE, EXAMPLE and
+#    SEE ALSO sections.
 # 3. Every .EX/.EE block of an EXAMPLE section is a complete C program: it
 #    is extracted (troff escapes undone), compiled against the in-tree
 #    headers and BUILD_DIR's libtether with the project's warnings and
