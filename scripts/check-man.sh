@@ -25,6 +25,7 @@
 # 4. If groff is installed, `groff -man -ww -z` gives no warning on any page,
 #    also formatted for an 80-column terminal (-Tutf8 -rLL=78n).
 set -euo pipefail
+trap 'echo "check-man: internal error (line $LINENO)" >&2' ERR
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:?usage: check-man.sh BUILD_DIR}
@@ -148,6 +149,18 @@ for f in "$man"/*.3; do
 	.so\ *) err "$(basename "$f"): .so must name man3/PAGE.3" ;;
 	esac
 done
+
+# Every status a page names exists in status.h.
+grep -oE 'X\(E_[A-Z0-9_]+' "$here/include/tether/status.h" |
+	sed 's/^X(/TETHER_/' | sort -u >"$tmp/known-status"
+for f in "$man"/*.3; do
+	{ grep -ohE '\bTETHER_E_[A-Z0-9_]+' "$f" || true; } | sort -u |
+		comm -23 - "$tmp/known-status" | while read -r bad; do
+		echo "check-man: $(basename "$f"): $bad is not in status.h" >&2
+		echo x
+	done
+done >"$tmp/badstatus"
+[ ! -s "$tmp/badstatus" ] || err "pages name statuses that do not exist"
 
 # ---- 3. examples -------------------------------------------------------------
 lib=${2:-$(find "$build" -maxdepth 2 -name 'libtether.so' -print -quit)}
