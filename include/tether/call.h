@@ -82,11 +82,12 @@ TETHER_API tether_conn *tether_ctx_conn(tether_call_ctx *ctx);
 TETHER_API tether_arena *tether_ctx_arena(tether_call_ctx *ctx);
 TETHER_API void *tether_ctx_userdata(tether_call_ctx *ctx);
 /* Sends the reply of a call whose handler returned TETHER_E_DEFERRED; res
- * is encoded before this returns. Call on the connection's loop thread.
+ * is encoded before this returns (borrowed). May be called from any thread:
+ * off the connection's loop thread the encoded reply is posted to the loop.
  * After it, ctx is gone. */
 TETHER_API TETHER_WUR tether_status tether_ctx_reply(tether_call_ctx *ctx,
 						     const void *res);
-/* Ends a deferred call with an error instead. */
+/* Ends a deferred call with an error instead; any thread, as above. */
 TETHER_API void tether_ctx_fail(tether_call_ctx *ctx, tether_status st);
 
 #ifdef __cplusplus

@@ -86,6 +86,9 @@ TETHER_API void tether_server_opts_set_call_deadline_ms(tether_server_opts *o,
 /* Callback expiries in a row before the peer is cut off (default 4). */
 TETHER_API void tether_server_opts_set_max_expiries(tether_server_opts *o,
 						    uint32_t n);
+/* A connection with no traffic and nothing in flight either way for this
+ * long is closed with TETHER_E_IDLE (default 120000 ms, also when 0 is
+ * given; UINT32_MAX disables it). Counter closed_idle. */
 TETHER_API void tether_server_opts_set_idle_timeout_ms(tether_server_opts *o,
 						       uint32_t ms);
 /* A record must be complete this long after its first byte (slow drip,

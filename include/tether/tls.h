@@ -146,7 +146,8 @@ TETHER_API TETHER_WUR tether_status
 tether_cert_opts_set_usage(tether_cert_opts *o, unsigned usage);
 
 /* Creates a self-signed CA (EC P-256, CA:TRUE, keyCertSign) named by o's
- * common name (default "tether development CA") and writes cert_path (mode
+ * common name (default "tether development CA" when o sets none; o itself
+ * is required: NULL gives TETHER_E_INVAL) and writes cert_path (mode
  * 0644) and key_path (mode 0600). Neither file may exist (O_EXCL): a
  * present file gives TETHER_E_IO and is left alone. TETHER_E_CERT if OpenSSL
  * fails, TETHER_E_NOMEM. */
