@@ -50,6 +50,10 @@ int main(int argc, char **argv)
 	if (st != TETHER_OK)
 		return fail("server", st);
 	st = echo_prog_1_register(s, &handlers, NULL);
+	/* Serve echo.x itself through the control program, so `tether list`,
+	 * `tether describe` and `tether call` need no local copy of it. */
+	if (st == TETHER_OK)
+		st = tether_server_register_idl(s, &echo_idl);
 	if (st == TETHER_OK)
 		st = tether_server_listen(s, endpoint);
 	if (st == TETHER_OK)

@@ -79,6 +79,12 @@ echo)
 	run_client "$BIN/echo/echo-client" "$EP" hello "tether quick start"
 	expect '^echo: hello$'
 	expect '^echo: tether quick start$'
+	# The README's CLI line: no local .x, the server describes echo.x.
+	cli="$BIN/../tools/tether/tether"
+	if [ -x "$cli" ]; then
+		run_client "$cli" call "$EP" ECHO_PROG.ECHO_V1.ECHO '"68656c6c6f"'
+		expect '^"68656c6c6f"$'
+	fi
 	# Unix socket too, same programs.
 	stop_server
 	start_server "$BIN/echo/echo-server" "unix:$WORK/echo.sock"
