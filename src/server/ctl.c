@@ -50,7 +50,9 @@ static tether_status h_caps(tether_call_ctx *ctx, ctl_capabilities *resp)
 /* Marks the peer's own call xid cancelled: its handler sees
  * tether_ctx_cancelled(), and whatever it answers the reply is an error.
  * Only calls of this connection can be named (handlers run on this loop
- * thread, so the list is ours to walk). */
+ * thread, so the list is ours to walk). A call whose reply is already
+ * decided is not found: TRUE iff the call's reply will be
+ * TETHER_E_CANCELLED (docs/protocol.md, Cancel). */
 static tether_status h_cancel(tether_call_ctx *ctx, const uint32_t *argp,
 				bool *resp)
 {

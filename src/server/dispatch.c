@@ -116,6 +116,17 @@ static bool was_cancelled(tether_call_ctx *ctx)
 	return atomic_load(&ctx->cancelled);
 }
 
+/* The reply of ctx is decided now (loop thread): from here on CANCEL no
+ * longer finds the call. Sending the reply may feed input held back by
+ * max_inbound (tt_rconn_kick), and a CANCEL of this very call dispatched
+ * then must answer FALSE, since the reply already is what it is. So
+ * CANCEL says TRUE iff the reply is the cancelled error. */
+static bool decide_cancelled(tether_call_ctx *ctx)
+{
+	ctx->answered = true;
+	return was_cancelled(ctx);
+}
+
 static void ctx_free(tether_call_ctx *ctx)
 {
 	tether_conn *c = ctx->conn;
@@ -248,7 +259,7 @@ static void send_posted(tether_call_ctx *ctx, posted_reply *pr)
 {
 	tether_conn *c = ctx->conn;
 	size_t before = out_len(c);
-	tether_status st = was_cancelled(ctx) ? TETHER_E_CANCELLED : pr->fail;
+	tether_status st = decide_cancelled(ctx) ? TETHER_E_CANCELLED : pr->fail;
 
 	if (c->eng != NULL && st == TETHER_OK)
 		TT_IGNORE(tt_conn_reply_bytes(c->eng, ctx->call_id, NULL,
@@ -296,7 +307,7 @@ static void finish(tether_call_ctx *ctx, tether_status st)
 	 * PROC_UNAVAIL: procedure 0 is answered anyway. */
 	if (st == TETHER_E_PROC_UNAVAIL && ctx->null_proc)
 		st = TETHER_OK;
-	if (was_cancelled(ctx))
+	if (decide_cancelled(ctx))
 		st = TETHER_E_CANCELLED;
 	size_t before = out_len(c);
 	if (st == TETHER_OK)
@@ -679,7 +690,7 @@ static void serve(tether_conn *c, const tt_event *ev,
 tether_call_ctx *tt_ctx_find(tether_conn *c, uint32_t xid)
 {
 	for (tether_call_ctx *x = c->ctxs; x != NULL; x = x->next)
-		if (x->xid == xid)
+		if (x->xid == xid && !x->answered)
 			return x;
 	return NULL;
 }
@@ -746,7 +757,7 @@ tether_status tether_ctx_reply(tether_call_ctx *ctx, const void *res)
 		return TETHER_E_STATE;
 	c = ctx->conn;
 	size_t before = out_len(c);
-	if (was_cancelled(ctx)) {
+	if (decide_cancelled(ctx)) {
 		st = TETHER_E_CANCELLED;
 		if (c->eng != NULL)
 			TT_IGNORE(tt_conn_reply_error(c->eng, ctx->call_id,
@@ -779,7 +790,7 @@ void tether_ctx_fail(tether_call_ctx *ctx, tether_status st)
 		return;
 	c = ctx->conn;
 	size_t before = out_len(c);
-	st = was_cancelled(ctx) ? TETHER_E_CANCELLED : wire_error(st);
+	st = decide_cancelled(ctx) ? TETHER_E_CANCELLED : wire_error(st);
 	if (c->eng != NULL)
 		TT_IGNORE(tt_conn_reply_error(c->eng, ctx->call_id, st, 0, 0));
 	audit_ctx(ctx, st, grew(c, before));

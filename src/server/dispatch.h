@@ -24,6 +24,7 @@ struct tether_call_ctx {
 	struct posted_reply *early; /* a reply that came before DEFERRED */
 	bool null_proc; /* procedure 0: PROC_UNAVAIL from it means success */
 	atomic_bool cancelled;	    /* CANCEL from the peer (any thread) */
+	bool answered; /* reply decided and queued: CANCEL cannot find it */
 	uint32_t flavor, rule;	    /* audit: cred flavor, policy rule */
 	uint64_t t0_us, bytes_in;   /* audit */
 	uint64_t deadline_ms;	    /* monotonic; UINT64_MAX: none */
@@ -38,7 +39,8 @@ void tt_dispatch(tether_conn *c, const tt_event *ev);
  * worker), or NULL: the parent of callbacks it makes (audit). */
 extern _Thread_local tether_call_ctx *tt_ctx_current;
 
-/* Finds the live inbound call xid of c (loop thread); NULL if none. */
+/* Finds the live inbound call xid of c whose reply is not decided yet
+ * (loop thread); NULL if none. */
 tether_call_ctx *tt_ctx_find(tether_conn *c, uint32_t xid);
 
 /* Frees ctx (the call is released unanswered if still open). */
