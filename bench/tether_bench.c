@@ -35,7 +35,8 @@ static const char usage_text[] =
     "      Serves ECHO_PROG and NOTIFY_PROG until SIGINT or SIGTERM;\n"
     "      prints \"listening ENDPOINT\" once bound (port 0 picks one).\n"
     "  tether-bench call --connect ENDPOINT\n"
-    "                    --mode latency|throughput|callback|blackhole\n"
+    "                    --mode latency|throughput|callback|blackhole|\n"
+    "                           handshake\n"
     "                    --size BYTES --calls N [--depth D]\n"
     "                    [--cert F --key F --ca F]\n"
     "      latency: one blocking ECHO at a time; throughput: D async\n"
@@ -43,6 +44,9 @@ static const char usage_text[] =
     "      SUBSCRIBE(N, BYTES) answered by N NOTIFY callbacks;\n"
     "      blackhole: SUBSCRIBE but never answer a callback, and\n"
     "      succeed only if the server cuts this connection off.\n"
+    "      handshake: N times connect (for tls:// the RFC 9289 probe and\n"
+    "      the mutual TLS 1.3 handshake), one ECHO_PING, close;\n"
+    "      calls_per_s = connections per second, p50/p99 per connection.\n"
     "      Prints one JSON line; exits non-zero on any failure.\n"
     "ENDPOINT: tcp://HOST:PORT, unix:/PATH, tls://HOST:PORT (RFC 9289,\n"
     "mutual authentication: --cert, --key and --ca on both sides).\n"
@@ -562,6 +566,52 @@ static int run_blackhole(crun *r, uint64_t t0)
 	return cut_off ? 0 : 1;
 }
 
+/* Handshake: a fresh connection per iteration (connect, probe and
+ * handshake for tls://, one NULL call, close), timed end to end. The TLS
+ * configuration and options are built once so that only the connection
+ * itself is measured. */
+static int handshake_once(crun *r, const tether_client_opts *co,
+			  uint64_t i)
+{
+	tether_client *c = NULL;
+	uint64_t t0 = bench_now_ns();
+	tether_status st = tether_client_connect(r->o->endpoint, co, &c);
+
+	if (st == TETHER_OK)
+		st = echo_ping_1(c, r->arena, CALL_DEADLINE_MS);
+	tether_client_free(c);
+	r->lat_ns[i] = bench_now_ns() - t0;
+	tether_arena_reset(r->arena);
+	return st == TETHER_OK ? 0 : fail("connect + ECHO_PING", st);
+}
+
+static int run_handshake(crun *r)
+{
+	tether_client_opts *co = NULL;
+	tether_tls_config *tls = NULL;
+	tether_status st;
+	int rc = 1;
+
+	if (tls_config(r->o, &tls) != 0)
+		return 1;
+	st = tether_client_opts_new(&co);
+	if (st == TETHER_OK)
+		st = tether_arena_new(4096, &r->arena);
+	if (st != TETHER_OK) {
+		rc = fail("setup", st);
+		goto out;
+	}
+	if (tls)
+		tether_client_opts_set_tls(co, tls);
+	rc = 0;
+	for (uint64_t i = 0; i < r->o->calls && rc == 0; i++)
+		rc = handshake_once(r, co, i);
+out:
+	tether_client_opts_free(co);
+	tether_tls_config_free(tls);
+	return rc;
+}
+
 static int client_setup(crun *r)
 {
 	tether_client_opts *co = NULL;
@@ -607,11 +657,13 @@ static int cmd_call(const opts *o)
 		rc = fail("setup", TETHER_E_NOMEM);
 		goto out;
 	}
-	rc = client_setup(&r);
+	rc = strcmp(o->mode, "handshake") ? client_setup(&r) : 0;
 	if (rc != 0)
 		goto out;
 	t0 = bench_now_ns();
-	if (!strcmp(o->mode, "latency"))
+	if (!strcmp(o->mode, "handshake"))
+		rc = run_handshake(&r);
+	else if (!strcmp(o->mode, "latency"))
 		rc = run_latency(&r);
 	else if (!strcmp(o->mode, "throughput"))
 		rc = run_throughput(&r);
@@ -651,10 +703,11 @@ out:
 static int parse_mode(opts *o, const char *v)
 {
 	if (strcmp(v, "latency") && strcmp(v, "throughput") &&
-	    strcmp(v, "callback") && strcmp(v, "blackhole")) {
+	    strcmp(v, "callback") && strcmp(v, "blackhole") &&
+	    strcmp(v, "handshake")) {
 		fprintf(stderr,
 			"error: --mode: expected latency, throughput, "
-			"callback or blackhole, got '%s'\n",
+			"callback, blackhole or handshake, got '%s'\n",
 			v);
 		return -1;
 	}
@@ -733,8 +786,12 @@ static int check_opts(opts *o)
 		fprintf(stderr, "error: --mode is required\n");
 		return -1;
 	}
-	if (o->cmd[0] == 'c' && !strcmp(o->mode, "latency"))
+	if (o->cmd[0] == 'c' &&
+	    (!strcmp(o->mode, "latency") || !strcmp(o->mode, "handshake")))
 		o->depth = 1;
+	/* handshake: one NULL call per connection, no payload */
+	if (o->cmd[0] == 'c' && !strcmp(o->mode, "handshake"))
+		o->size = 0;
 	/* callback: the server picks how many are in flight; not known here */
 	if (o->cmd[0] == 'c' &&
 	    (!strcmp(o->mode, "callback") || !strcmp(o->mode, "blackhole")))

@@ -7,6 +7,7 @@
 # Environment knobs (defaults in brackets): RUNS [5], LAT_CALLS [20000],
 # TPUT_CALLS [200000], CB_CALLS [10000], SIZE [64], DEPTH [64], IDLE [1000],
 # BIG_SIZE [65536] and BIG_CALLS [2000] (a latency run with large payloads),
+# HS_CALLS [1000] (tls: full mutual-TLS connections per handshake run),
 # BUILD [build-release], OUT [docs/performance.md], TRANSPORTS ["tcp unix tls"]
 # (tls: tether only, RFC 9289 with mutual authentication, certificates from
 # `tether certs`),
@@ -25,9 +26,10 @@ BIG_SIZE=${BIG_SIZE:-65536}
 BIG_CALLS=${BIG_CALLS:-2000}
 DEPTH=${DEPTH:-64}
 IDLE=${IDLE:-1000}
+HS_CALLS=${HS_CALLS:-1000}
 OUT=${OUT:-$ROOT/docs/performance.md}
 TRANSPORTS=${TRANSPORTS:-tcp unix tls}
-CMDLINE="RUNS=$RUNS LAT_CALLS=$LAT_CALLS TPUT_CALLS=$TPUT_CALLS CB_CALLS=$CB_CALLS SIZE=$SIZE BIG_SIZE=$BIG_SIZE BIG_CALLS=$BIG_CALLS DEPTH=$DEPTH IDLE=$IDLE scripts/bench.sh"
+CMDLINE="RUNS=$RUNS LAT_CALLS=$LAT_CALLS TPUT_CALLS=$TPUT_CALLS CB_CALLS=$CB_CALLS SIZE=$SIZE BIG_SIZE=$BIG_SIZE BIG_CALLS=$BIG_CALLS DEPTH=$DEPTH IDLE=$IDLE HS_CALLS=$HS_CALLS scripts/bench.sh"
 
 SRV_CPU="taskset -c 0"
 CLI_CPU="taskset -c 1"
@@ -143,8 +145,10 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 RESULTS=$TMP/results.jsonl
 RSS=$TMP/rss.txt
+HS=$TMP/hs.txt # per handshake run: connections, server CPU seconds
 : >"$RESULTS"
 : >"$RSS"
+: >"$HS"
 
 run_client() { # IMPL ARGS...
 	impl=$1
@@ -198,6 +202,26 @@ run_set() { # IMPL: one run of every mode
 	if [ "$1" = tether ]; then
 		run_client "$1" --mode callback --size "$SIZE" --calls "$CB_CALLS"
 	fi
+	if [ "$1" = tether ] && [ "$CUR_TR" = tls ]; then
+		run_handshakes
+	fi
+}
+
+# Server CPU seconds (user + system) so far, from /proc/PID/stat.
+cpu_s() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.3f", ($12 + $13) / hz }' "/proc/$1/stat"
+}
+
+# HS_CALLS full connections (RFC 9289 probe, mutual TLS 1.3 handshake, one
+# NULL call, close), one after another; the server's CPU time over them
+# gives handshakes per second per server core (the server is pinned to one
+# core, and one client on the other core cannot saturate it).
+run_handshakes() {
+	spid=$(server_pid tether)
+	c0=$(cpu_s "$spid")
+	run_client tether --mode handshake --calls "$HS_CALLS"
+	c1=$(cpu_s "$spid")
+	echo "$HS_CALLS $c0 $c1" >>"$HS"
 }
 
 for tr in $TRANSPORTS; do
@@ -261,11 +285,13 @@ TABLE=$TMP/table.md
 	echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for tr in $TRANSPORTS; do
 		for impl in $IMPLS; do
-			for mode in latency throughput callback; do
-				n=$(grep "\"impl\":\"$impl\"" "$RESULTS" | grep "$(sel "$tr")" | grep "\"size\":$SIZE," | grep -c "\"mode\":\"$mode\"" || true)
+			for mode in latency throughput callback handshake; do
+				sz=$SIZE
+				[ "$mode" = handshake ] && sz=0 # no payload
+				n=$(grep "\"impl\":\"$impl\"" "$RESULTS" | grep "$(sel "$tr")" | grep "\"size\":$sz," | grep -c "\"mode\":\"$mode\"" || true)
 				[ "$n" -gt 0 ] || continue
 				d=$(grep "\"impl\":\"$impl\"" "$RESULTS" | grep "$(sel "$tr")" | grep "\"mode\":\"$mode\"" | head -n 1 | field depth)
-				echo "| $impl | $tr | $mode | $d | $n | $(stat $impl $tr $mode calls_per_s) | $(stat $impl $tr $mode p50_us) | $(stat $impl $tr $mode p50_us "$SIZE" span) | $(stat $impl $tr $mode p99_us) |"
+				echo "| $impl | $tr | $mode | $d | $n | $(stat $impl $tr $mode calls_per_s "$sz") | $(stat $impl $tr $mode p50_us "$sz") | $(stat $impl $tr $mode p50_us "$sz" span) | $(stat $impl $tr $mode p99_us "$sz") |"
 			done
 		done
 	done
@@ -293,7 +319,11 @@ RATIOS=$TMP/ratios.md
 		if [ "$tr" = tls ]; then
 			# no target: what TLS costs tether, for information
 			v=$(ratio "$(stat tether tls latency p50_us)" "$(stat tether tcp latency p50_us)")
-			echo "| tether TLS p50 latency / tether plaintext TCP p50 latency | tls | $v | (information) | |"
+			echo "| tether TLS p50 latency / tether plaintext TCP p50 latency | tls | $v | ≤ 1.25 | $(met "$v" le 1.25) |"
+			v=$(awk '$3 > $2 { print $1 / ($3 - $2) }' "$HS" | median | awk '{ if ($1 == "-") print "-"; else printf "%.0f", $1 }')
+			echo "| full mutual-TLS handshakes per second per server core (connections / server CPU seconds) | tls | $v | ≥ 1000 | $(met "$v" ge 1000) |"
+			v=$(stat tether tls handshake calls_per_s 0)
+			echo "| mutual-TLS connections per second, one client, one at a time (client-observed) | tls | $v | (information) | |"
 			v=$(ratio "$(stat tether tls throughput calls_per_s)" "$(stat tether tcp throughput calls_per_s)")
 			echo "| tether TLS throughput / tether plaintext TCP throughput | tls | $v | (information) | |"
 			continue
@@ -381,7 +411,10 @@ reply's bytes checked by the client):
   \`bench/notify.x\`): latency = one blocking call at a time; throughput =
   $DEPTH async calls in flight on one connection; callback = one SUBSCRIBE
   whose server makes $CB_CALLS NOTIFY callbacks to the client on the same
-  connection (calls/s counts callbacks).
+  connection (calls/s counts callbacks); handshake (tls only) = $HS_CALLS
+  times a new connection: RFC 9289 probe, mutual TLS 1.3 handshake (ECDSA
+  P-256 certificates from \`tether certs\`), one NULL call, close; calls/s
+  counts connections, p50/p99 are per connection.
 
 ## Results
 
@@ -421,6 +454,11 @@ $PLOT_NOTE
   seconds, divided by the connections held; once for connections that never
   sent anything and once for connections that each made one NULL call
   (ECHO_PROG procedure 0) first, so buffers allocated on first use count.
+- Handshakes per server core: the server process's user + system CPU time
+  (\`/proc/PID/stat\`) over a handshake run divided into the connections
+  made (median of the runs). The client, one connection at a time on the
+  other core, spends more CPU per connection than the server, so the
+  client-observed rate is lower than what one server core can accept.
 MD
 if [ -n "$KEEP" ]; then
 	printf '\n%s\n' "$KEEP" >>"$OUT"
