@@ -142,6 +142,11 @@ TETHER_WUR tether_status tt_conn_in(tt_conn *c, const uint8_t *in, size_t len,
 /* True when tt_conn_in() would consume at least one byte now (not failed,
  * not backpressured). A driver stops reading the transport while false. */
 bool tt_conn_wants_input(const tt_conn *c);
+/* Bytes the record being received still needs at least (the rest of its
+ * current fragment), 0 when not known (between fragments or records). A
+ * driver may read that much at once; the engine still buffers only bytes
+ * received. */
+size_t tt_conn_in_need(const tt_conn *c);
 
 /* Bytes waiting to be written: *len bytes at the returned pointer, borrowed
  * until the next tt_conn_out_ack() or any other mutating tt_conn_* call.

@@ -176,6 +176,13 @@ static bool backpressured(const tt_conn *c)
 	       tt_conn__out_pending(c) > c->o.max_out_bytes || over_mem(c);
 }
 
+size_t tt_conn_in_need(const tt_conn *c)
+{
+	if (c == NULL || c->err != TETHER_OK)
+		return 0;
+	return tt_rm_dec_frag_left(&c->rm);
+}
+
 bool tt_conn_wants_input(const tt_conn *c)
 {
 	if (c == NULL || c->err != TETHER_OK)

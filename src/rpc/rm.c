@@ -192,6 +192,11 @@ tether_status tt_rm_dec_error(const tt_rm_dec *d)
 	return d->err;
 }
 
+uint32_t tt_rm_dec_frag_left(const tt_rm_dec *d)
+{
+	return d->in_frag && d->err == TETHER_OK ? d->frag_left : 0;
+}
+
 void tt_rm_put_mark(uint8_t hdr[4], uint32_t len, bool last)
 {
 	uint32_t v = (len & TT_RM_MAX_FRAGMENT) | (last ? TT_RM_LAST : 0);

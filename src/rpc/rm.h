@@ -88,6 +88,10 @@ void tt_rm_dec_discard(tt_rm_dec *d);
 bool tt_rm_dec_in_record(const tt_rm_dec *d);
 /* The sticky error, TETHER_OK if none. */
 tether_status tt_rm_dec_error(const tt_rm_dec *d);
+/* Bytes of the current fragment's body still to come, from its header
+ * (RFC 5531 §11); 0 between fragments. A read-size hint for drivers only:
+ * nothing is allocated for bytes merely announced. */
+uint32_t tt_rm_dec_frag_left(const tt_rm_dec *d);
 
 void tt_rm_record_free(tt_rm_record *r);
 

@@ -319,11 +319,15 @@ static tether_client *connect_ok(const char *ep)
 
 static void echo_sizes(const char *ep)
 {
-	static const uint32_t sizes[] = {0, 1, 3, 4, 1000, 1024 * 1024};
+	/* Around the blocking client's read sizes (src/io/fdio.c: 16 KiB on
+	 * the stack, then what the record still needs, capped at 1 MiB). */
+	static const uint32_t sizes[] = {0,	1,	3,     4,     1000,
+					 16355, 16356, 16384, 16385, 65536,
+					 65537, 1024 * 1024,	(2u << 20) + 3};
 	tether_client *c = connect_ok(ep);
 	tether_arena *a;
 
-	assert_int_equal(tether_arena_new(4u << 20, &a), TETHER_OK);
+	assert_int_equal(tether_arena_new(8u << 20, &a), TETHER_OK);
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		tp_bytes in = {sizes[i], malloc(sizes[i] + 1)}, out = {0};
 		for (uint32_t k = 0; k < sizes[i]; k++)
