@@ -349,7 +349,7 @@ static tether_status escape(ps *s, char *o, size_t *n)
 		return fail(s, at, TETHER_E_INVAL, "unterminated string");
 	char c = *s->p++;
 	if (c == 'u') {
-		uint32_t cp;
+		uint32_t cp = 0;
 		TT_TRY(unicode_escape(s, &cp));
 		*n += put_utf8(o + *n, cp);
 		return TETHER_OK;
