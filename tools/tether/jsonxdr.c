@@ -402,448 +402,65 @@ const tether_arm_desc *tjx_arm(const tether_type_desc *u, int64_t v)
 	return u->default_arm;
 }
 
-/* ---- JSON -> C -------------------------------------------------------------
+/* ---- JSON <-> C, through XDR -------------------------------------------------
+ *
+ * A C value is what the descriptor's own codec reads and writes, so the
+ * conversion goes through the wire form: JSON -> XDR (jsonwire.c) -> the
+ * generated decoder, and the generated encoder -> XDR -> JSON. One walk of
+ * the JSON per direction, and the C layout is only ever touched by the
+ * generated code that defines it.
  */
 
-static void put_int(void *p, const tether_type_desc *t, int64_t v)
-{
-	uint8_t u8 = (uint8_t)v;
-	uint16_t u16 = (uint16_t)v;
-	uint32_t u32 = (uint32_t)v;
-	if (t->kind == TETHER_T_BOOL) {
-		bool b = v != 0;
-		memcpy(p, &b, sizeof(b));
-	} else if (t->size == 1) {
-		memcpy(p, &u8, 1);
-	} else if (t->size == 2) {
-		memcpy(p, &u16, 2);
-	} else if (t->size == 4) {
-		memcpy(p, &u32, 4);
-	} else {
-		memcpy(p, &v, 8);
-	}
-}
-
-static int64_t get_int(const void *p, const tether_type_desc *t)
-{
-	int8_t i8;
-	int16_t i16;
-	int32_t i32;
-	int64_t i64;
-	bool sg = is_signed(t);
-	if (t->kind == TETHER_T_BOOL) {
-		bool b;
-		memcpy(&b, p, sizeof(b));
-		return b;
-	}
-	switch (t->size) {
-	case 1:
-		memcpy(&i8, p, 1);
-		return sg ? (int64_t)i8 : (int64_t)(uint8_t)i8;
-	case 2:
-		memcpy(&i16, p, 2);
-		return sg ? (int64_t)i16 : (int64_t)(uint16_t)i16;
-	case 4:
-		memcpy(&i32, p, 4);
-		return sg ? (int64_t)i32 : (int64_t)(uint32_t)i32;
-	default:
-		memcpy(&i64, p, 8);
-		return i64;
-	}
-}
-
-static void put_ptr(void *at, const void *p)
-{
-	memcpy(at, &p, sizeof(p));
-}
-
-static void *get_ptr(const void *at)
-{
-	void *p;
-	memcpy(&p, at, sizeof(p));
-	return p;
-}
-
-static tether_status scalar_from(tjx *x, const tether_type_desc *t,
-				 const tj_value *v, uint8_t *out)
-{
-	int64_t i;
-	double d;
-	if (t->kind == TETHER_T_FLOAT || t->kind == TETHER_T_DOUBLE) {
-		TT_TRY(tjx_json_real(x, t, v, &d));
-		float f = (float)d;
-		if (t->kind == TETHER_T_FLOAT)
-			memcpy(out, &f, sizeof(f));
-		else
-			memcpy(out, &d, sizeof(d));
-		return TETHER_OK;
-	}
-	TT_TRY(tjx_json_int(x, t, v, &i));
-	put_int(out, t, i);
-	return TETHER_OK;
-}
-
-static tether_status items_from(tjx *x, const tether_type_desc *elem,
-				const tj_value *v, uint8_t *base)
-{
-	for (size_t i = 0; i < v->u.arr.n; i++) {
-		size_t old = tjx_push_index(x, i);
-		TT_TRY(tjx_from_json(x, elem, v->u.arr.items[i],
-				     base + i * elem->size));
-		tjx_pop(x, old);
-	}
-	return TETHER_OK;
-}
-
-static tether_status array_from(tjx *x, const tether_type_desc *t,
-				const tj_value *v, uint8_t *out)
-{
-	if (v->kind != TJ_ARRAY)
-		return tjx_mismatch(x, "an array", v);
-	size_t n = v->u.arr.n;
-	if (t->kind == TETHER_T_FARRAY && n != t->bound)
-		return tjx_fail(x, TETHER_E_INVAL,
-				"expected exactly %u items, found %zu",
-				t->bound, n);
-	if (t->kind == TETHER_T_FARRAY)
-		return items_from(x, t->elem, v, out);
-	if (n > t->bound)
-		return tjx_fail(x, TETHER_E_INVAL,
-				"%zu items exceed the bound of %u", n,
-				t->bound);
-	uint8_t *items = NULL;
-	if (n > 0) {
-		if (t->elem->size && n > SIZE_MAX / t->elem->size)
-			return tjx_nomem(x);
-		if ((items = tether_arena_alloc(x->a, n * t->elem->size)) ==
-		    NULL)
-			return tjx_nomem(x);
-	}
-	uint32_t len = (uint32_t)n;
-	memcpy(out + t->len_offset, &len, sizeof(len));
-	put_ptr(out + t->val_offset, items);
-	return items_from(x, t->elem, v, items);
-}
-
-static tether_status bytes_from(tjx *x, const tether_type_desc *t,
-				const tj_value *v, uint8_t *out)
-{
-	uint8_t *p;
-	size_t n;
-	if (t->kind == TETHER_T_QUAD || t->kind == TETHER_T_FOPAQUE) {
-		size_t want = t->kind == TETHER_T_QUAD ? 16 : t->bound;
-		TT_TRY(tjx_json_hex(x, v, want, want, &p, &n));
-		if (n)
-			memcpy(out, p, n);
-		return TETHER_OK;
-	}
-	TT_TRY(tjx_json_hex(x, v, SIZE_MAX, t->bound, &p, &n));
-	uint32_t len = (uint32_t)n;
-	memcpy(out + t->len_offset, &len, sizeof(len));
-	put_ptr(out + t->val_offset, p);
-	return TETHER_OK;
-}
-
-static tether_status fields_from(tjx *x, const tether_type_desc *t,
-				 const tj_value *v, uint8_t *out)
-{
-	for (size_t i = 0; i < t->nfields; i++) {
-		const tether_field_desc *f = &t->fields[i];
-		size_t old = tjx_push_field(x, f->name);
-		TT_TRY(tjx_from_json(x, f->type, tj_get(v, f->name),
-				     out + f->offset));
-		tjx_pop(x, old);
-	}
-	return TETHER_OK;
-}
-
-static tether_status struct_from(tjx *x, const tether_type_desc *t,
-				 const tj_value *v, uint8_t *out)
-{
-	const char *names[64];
-	if (v->kind != TJ_OBJECT)
-		return tjx_mismatch(x, "an object", v);
-	if (t->nfields > TT_ARRAY_LEN(names))
-		return tjx_fail(x, TETHER_E_UNSUPPORTED,
-				"struct with over 64 fields");
-	for (size_t i = 0; i < t->nfields; i++)
-		names[i] = t->fields[i].name;
-	TT_TRY(tjx_check_keys(x, v, names, t->nfields));
-	return fields_from(x, t, v, out);
-}
-
-/* A union is {"<discriminant>": value, "<arm>": value}; a void arm has
- * only the discriminant. */
-static tether_status union_from(tjx *x, const tether_type_desc *t,
-				const tj_value *v, uint8_t *out)
-{
-	const tether_field_desc *df = &t->fields[0];
-	int64_t dv;
-	if (v->kind != TJ_OBJECT)
-		return tjx_mismatch(x, "an object", v);
-	const tj_value *dj = tj_get(v, df->name);
-	if (dj == NULL)
-		return tjx_fail(x, TETHER_E_INVAL,
-				"missing discriminant \"%s\"", df->name);
-	size_t old = tjx_push_field(x, df->name);
-	TT_TRY(tjx_json_int(x, tjx_resolve(df->type), dj, &dv));
-	tjx_pop(x, old);
-	const tether_arm_desc *arm = tjx_arm(t, dv);
-	if (arm == NULL)
-		return tjx_fail(
-		    x, TETHER_E_INVAL, "no arm of union %s for %s = %lld",
-		    t->name ? t->name : "", df->name, (long long)dv);
-	const char *names[2] = {df->name, arm->name};
-	TT_TRY(tjx_check_keys(x, v, names, 2));
-	put_int(out + df->offset, tjx_resolve(df->type), dv);
-	if (arm->name == NULL)
-		return TETHER_OK;
-	old = tjx_push_field(x, arm->name);
-	TT_TRY(tjx_from_json(x, arm->type, tj_get(v, arm->name),
-			     out + t->union_offset));
-	tjx_pop(x, old);
-	return TETHER_OK;
-}
-
-static tether_status optional_from(tjx *x, const tether_type_desc *t,
-				   const tj_value *v, uint8_t *out)
-{
-	if (v->kind == TJ_NULL) {
-		put_ptr(out, NULL);
-		return TETHER_OK;
-	}
-	uint8_t *p = tether_arena_alloc(x->a, t->elem->size);
-	if (p == NULL)
-		return tjx_nomem(x);
-	put_ptr(out, p);
-	return tjx_from_json(x, t->elem, v, p);
-}
-
-static tether_status composite_from(tjx *x, const tether_type_desc *t,
-				    const tj_value *v, uint8_t *out)
-{
-	switch (t->kind) {
-	case TETHER_T_FARRAY:
-	case TETHER_T_VARRAY:
-		return array_from(x, t, v, out);
-	case TETHER_T_OPTIONAL:
-		return optional_from(x, t, v, out);
-	case TETHER_T_STRUCT:
-		return struct_from(x, t, v, out);
-	case TETHER_T_UNION:
-		return union_from(x, t, v, out);
-	default:
-		return tjx_from_json(x, t->elem, v, out); /* typedef */
-	}
-}
+/* Largest wire form a conversion may build (the record limit). */
+#define TJX_MAX_WIRE (4u << 20)
 
 tether_status tjx_from_json(tjx *x, const tether_type_desc *t,
 			    const tj_value *v, void *out)
 {
+	tether_enc e;
+	tether_dec d;
 	tether_status st;
-	const char *s;
-	switch (t->kind) {
-	case TETHER_T_VOID:
-		return v->kind == TJ_NULL ? TETHER_OK
-					  : tjx_mismatch(x, "null", v);
-	case TETHER_T_QUAD:
-	case TETHER_T_FOPAQUE:
-	case TETHER_T_OPAQUE:
-		return bytes_from(x, t, v, out);
-	case TETHER_T_STRING:
-		TT_TRY(tjx_json_string(x, t, v, &s));
-		put_ptr(out, s);
-		return TETHER_OK;
-	case TETHER_T_OPTIONAL:
-	case TETHER_T_TYPEDEF:
-		/* Not a JSON level; chains of these end at a struct, union or
-		 * array (XDR has no other recursion), which count. */
-		TT_TRY(tjx_step(x));
-		st = composite_from(x, t, v, out);
-		x->chain--;
-		return st;
-	case TETHER_T_FARRAY:
-	case TETHER_T_VARRAY:
-	case TETHER_T_STRUCT:
-	case TETHER_T_UNION: {
-		TT_TRY(tjx_enter(x));
-		st = composite_from(x, t, v, out);
-		tjx_leave(x);
-		return st;
-	}
-	default:
-		return scalar_from(x, t, v, out);
-	}
-}
 
-/* ---- C -> JSON -------------------------------------------------------------
- */
-
-static tether_status made(tjx *x, tj_value *v, tj_value **out)
-{
-	if (v == NULL)
-		return tjx_nomem(x);
-	*out = v;
-	return TETHER_OK;
-}
-
-static tether_status scalar_to(tjx *x, const tether_type_desc *t,
-			       const uint8_t *in, tj_value **out)
-{
-	float f;
-	double d;
-	if (t->kind == TETHER_T_FLOAT) {
-		memcpy(&f, in, sizeof(f));
-		return made(x, tjx_real_json(x, f, true), out);
+	if (t->decode == NULL)
+		return tjx_fail(x, TETHER_E_INVAL, "type %s has no C layout",
+				t->name ? t->name : "(anonymous)");
+	tether_enc_init_growable(&e, TJX_MAX_WIRE);
+	st = tjx_encode(x, t, v, &e);
+	if (st == TETHER_OK) {
+		tether_dec_init(&d, e.buf, e.len, x->a);
+		d.max_depth = x->max_depth;
+		st = t->decode(&d, out);
+		if (st == TETHER_OK)
+			st = tether_dec_finish(&d);
+		if (st != TETHER_OK)
+			(void)tjx_fail(x, st, "%s", tether_strerror(st));
 	}
-	if (t->kind == TETHER_T_DOUBLE) {
-		memcpy(&d, in, sizeof(d));
-		return made(x, tjx_real_json(x, d, false), out);
-	}
-	if (t->kind == TETHER_T_QUAD)
-		return made(x, tjx_hex_json(x, in, 16), out);
-	return made(x, tjx_int_json(x, t, get_int(in, t)), out);
-}
-
-static tether_status items_to(tjx *x, const tether_type_desc *elem,
-			      const uint8_t *base, size_t n, tj_value **out)
-{
-	tj_value *v = tj_new_array(x->a, n);
-	if (v == NULL)
-		return tjx_nomem(x);
-	for (size_t i = 0; i < n; i++) {
-		size_t old = tjx_push_index(x, i);
-		TT_TRY(tjx_to_json(x, elem, base + i * elem->size,
-				   &v->u.arr.items[i]));
-		tjx_pop(x, old);
-	}
-	*out = v;
-	return TETHER_OK;
-}
-
-static tether_status counted_to(tjx *x, const tether_type_desc *t,
-				const uint8_t *in, tj_value **out)
-{
-	uint32_t n;
-	memcpy(&n, in + t->len_offset, sizeof(n));
-	const uint8_t *p = get_ptr(in + t->val_offset);
-	if (n > t->bound)
-		return tjx_fail(x, TETHER_E_INVAL,
-				"length %u exceeds the bound of %u", n,
-				t->bound);
-	if (p == NULL && n > 0)
-		return tjx_fail(x, TETHER_E_INVAL, "NULL data with length %u",
-				n);
-	if (t->kind == TETHER_T_OPAQUE)
-		return made(x, tjx_hex_json(x, p, n), out);
-	return items_to(x, t->elem, p, n, out);
-}
-
-static tether_status struct_to(tjx *x, const tether_type_desc *t,
-			       const uint8_t *in, tj_value **out)
-{
-	tj_value *v = tj_new_object(x->a, t->nfields);
-	if (v == NULL)
-		return tjx_nomem(x);
-	for (size_t i = 0; i < t->nfields; i++) {
-		const tether_field_desc *f = &t->fields[i];
-		size_t old = tjx_push_field(x, f->name);
-		v->u.obj.m[i].key = f->name,
-		v->u.obj.m[i].klen = strlen(f->name);
-		TT_TRY(tjx_to_json(x, f->type, in + f->offset,
-				   &v->u.obj.m[i].val));
-		tjx_pop(x, old);
-	}
-	*out = v;
-	return TETHER_OK;
-}
-
-static tether_status union_to(tjx *x, const tether_type_desc *t,
-			      const uint8_t *in, tj_value **out)
-{
-	const tether_field_desc *df = &t->fields[0];
-	const tether_type_desc *dt = tjx_resolve(df->type);
-	int64_t dv = get_int(in + df->offset, dt);
-	const tether_arm_desc *arm = tjx_arm(t, dv);
-	if (arm == NULL)
-		return tjx_fail(
-		    x, TETHER_E_INVAL, "no arm of union %s for %s = %lld",
-		    t->name ? t->name : "", df->name, (long long)dv);
-	tj_value *v = tj_new_object(x->a, arm->name ? 2 : 1);
-	if (v == NULL)
-		return tjx_nomem(x);
-	v->u.obj.m[0].key = df->name, v->u.obj.m[0].klen = strlen(df->name);
-	TT_TRY(made(x, tjx_int_json(x, dt, dv), &v->u.obj.m[0].val));
-	if (arm->name != NULL) {
-		size_t old = tjx_push_field(x, arm->name);
-		v->u.obj.m[1].key = arm->name,
-		v->u.obj.m[1].klen = strlen(arm->name);
-		TT_TRY(tjx_to_json(x, arm->type, in + t->union_offset,
-				   &v->u.obj.m[1].val));
-		tjx_pop(x, old);
-	}
-	*out = v;
-	return TETHER_OK;
-}
-
-static tether_status composite_to(tjx *x, const tether_type_desc *t,
-				  const uint8_t *in, tj_value **out)
-{
-	const void *p;
-	switch (t->kind) {
-	case TETHER_T_FARRAY:
-		return items_to(x, t->elem, in, t->bound, out);
-	case TETHER_T_VARRAY:
-		return counted_to(x, t, in, out);
-	case TETHER_T_OPTIONAL:
-		p = get_ptr(in);
-		if (p == NULL)
-			return made(x, tj_new(x->a, TJ_NULL), out);
-		return tjx_to_json(x, t->elem, p, out);
-	case TETHER_T_STRUCT:
-		return struct_to(x, t, in, out);
-	case TETHER_T_UNION:
-		return union_to(x, t, in, out);
-	default:
-		return tjx_to_json(x, t->elem, in, out); /* typedef */
-	}
+	tether_enc_release(&e);
+	return st;
 }
 
 tether_status tjx_to_json(tjx *x, const tether_type_desc *t, const void *in,
 			  tj_value **out)
 {
+	tether_enc e;
+	tether_dec d;
 	tether_status st;
-	const char *s;
-	switch (t->kind) {
-	case TETHER_T_VOID:
-		return made(x, tj_new(x->a, TJ_NULL), out);
-	case TETHER_T_FOPAQUE:
-		return made(x, tjx_hex_json(x, in, t->bound), out);
-	case TETHER_T_OPAQUE:
-		return counted_to(x, t, in, out);
-	case TETHER_T_STRING:
-		s = get_ptr(in);
-		if (s == NULL)
-			return tjx_fail(x, TETHER_E_INVAL, "NULL string");
-		return made(x, tj_new_string(x->a, s, strlen(s)), out);
-	case TETHER_T_OPTIONAL:
-	case TETHER_T_TYPEDEF:
-		/* Not a JSON level; chains of these end at a struct, union or
-		 * array (XDR has no other recursion), which count. */
-		TT_TRY(tjx_step(x));
-		st = composite_to(x, t, in, out);
-		x->chain--;
-		return st;
-	case TETHER_T_FARRAY:
-	case TETHER_T_VARRAY:
-	case TETHER_T_STRUCT:
-	case TETHER_T_UNION: {
-		TT_TRY(tjx_enter(x));
-		st = composite_to(x, t, in, out);
-		tjx_leave(x);
-		return st;
+
+	if (t->encode == NULL)
+		return tjx_fail(x, TETHER_E_INVAL, "type %s has no C layout",
+				t->name ? t->name : "(anonymous)");
+	tether_enc_init_growable(&e, TJX_MAX_WIRE);
+	st = t->encode(&e, in);
+	if (st != TETHER_OK) {
+		/* A value the type cannot hold: bad enum, union without an
+		 * arm, NULL string, over a bound. */
+		(void)tjx_fail(x, st == TETHER_E_NOMEM ? st : TETHER_E_INVAL,
+			       "%s", tether_strerror(st));
+		st = st == TETHER_E_NOMEM ? st : TETHER_E_INVAL;
+	} else {
+		tether_dec_init(&d, e.buf, e.len, x->a);
+		st = tjx_decode(x, t, &d, out);
 	}
-	default:
-		return scalar_to(x, t, in, out);
-	}
+	tether_enc_release(&e);
+	return st;
 }
