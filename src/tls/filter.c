@@ -561,19 +561,28 @@ static void pump(tt_tls *t)
 	drain(t);
 }
 
-tether_status tt_tls_net_in(tt_tls *t, const uint8_t *in, size_t len,
-			    size_t *used)
+/* What tt_tls_net_in() and tt_tls_app_in() check first: the arguments,
+ * that the handshake has started, and the sticky error. */
+static tether_status input_begin(tt_tls *t, const uint8_t *in, size_t len,
+				 size_t *used)
 {
 	if (used != NULL)
 		*used = 0;
 	if (!good(t) || used == NULL || (in == NULL && len > 0))
 		return TETHER_E_INVAL;
 	/* Starting may fail (a client without a server name): the sticky
-	 * error below reports it. */
+	 * error reports it. */
 	if (!t->started && tt_tls_start(t) != TETHER_OK)
 		return t->err;
-	if (t->err != TETHER_OK)
-		return t->err;
+	return t->err;
+}
+
+tether_status tt_tls_net_in(tt_tls *t, const uint8_t *in, size_t len,
+			    size_t *used)
+{
+	tether_status st = input_begin(t, in, len, used);
+	if (st != TETHER_OK)
+		return st;
 	if (t->state == TT_TLS_CLOSED)
 		return TETHER_E_CLOSED;
 	size_t pend = BIO_ctrl_pending(t->rbio);
@@ -614,16 +623,9 @@ void tt_tls_net_out_ack(tt_tls *t, size_t n)
 tether_status tt_tls_app_in(tt_tls *t, const uint8_t *in, size_t len,
 			    size_t *used)
 {
-	if (used != NULL)
-		*used = 0;
-	if (!good(t) || used == NULL || (in == NULL && len > 0))
-		return TETHER_E_INVAL;
-	/* Starting may fail (a client without a server name): the sticky
-	 * error below reports it. */
-	if (!t->started && tt_tls_start(t) != TETHER_OK)
-		return t->err;
-	if (t->err != TETHER_OK)
-		return t->err;
+	tether_status st = input_begin(t, in, len, used);
+	if (st != TETHER_OK)
+		return st;
 	if (t->closing || t->state == TT_TLS_CLOSED)
 		return TETHER_E_CLOSED;
 	if (t->state != TT_TLS_OPEN || len == 0)
